@@ -1,0 +1,175 @@
+//! Limits and behaviour switches shared by the handshake and the connection.
+
+use std::time::Duration;
+
+/// Which end of the connection this endpoint is.
+///
+/// The role decides the masking rules (RFC 6455 §5.1: a client masks every
+/// frame it sends, a server never does) and who closes the TCP connection
+/// first after the closing handshake (the server, §7.1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The end that sent the opening handshake request.
+    Client,
+    /// The end that answered the opening handshake.
+    Server,
+}
+
+/// Limits and behaviour of a connection and of its opening handshake.
+///
+/// Build one with [`Config::default`] and the builder-style methods:
+///
+/// ```
+/// use std::time::Duration;
+/// use rfc6455::Config;
+///
+/// let config = Config::default()
+///     .max_message_size(1 << 20)
+///     .keepalive(Some(Duration::from_secs(30)), Duration::from_secs(10));
+/// assert_eq!(config.max_message_size, 1 << 20);
+/// ```
+///
+/// Every limit that bounds memory is enforced before the memory is
+/// allocated: a frame header announcing more than `max_frame_size` bytes is
+/// refused from the header alone.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// Largest payload accepted in a single received frame. A larger frame
+    /// fails the connection with close code 1009 as soon as its header is
+    /// read. Default: 16 MiB.
+    pub max_frame_size: usize,
+    /// Largest message accepted, summed over all of its fragments. Checked
+    /// against each frame header before its payload is buffered (close code
+    /// 1009). Default: 64 MiB.
+    pub max_message_size: usize,
+    /// Largest opening-handshake head (request or response line plus
+    /// headers), in bytes. A server answers a longer head with 431. Default:
+    /// 16 KiB.
+    pub max_handshake_size: usize,
+    /// Largest number of header fields in the opening handshake head.
+    /// Default: 100.
+    pub max_handshake_headers: usize,
+    /// Largest response body kept when a server refuses the client's
+    /// handshake (the rest is dropped). Default: 4 KiB.
+    pub max_rejection_body: usize,
+    /// Messages longer than this are sent as several frames of at most this
+    /// many payload bytes. `None` sends every message as one frame.
+    /// Default: `None`.
+    pub send_frame_size: Option<usize>,
+    /// Answer every received ping with a pong carrying the same payload.
+    /// When off, pings are still reported as events and the application
+    /// answers them with [`Connection::send_pong`](crate::Connection::send_pong).
+    /// Default: on.
+    pub auto_pong: bool,
+    /// After this long without receiving anything, send a ping. `None`
+    /// disables keepalive pings. Default: `None`.
+    pub keepalive_interval: Option<Duration>,
+    /// After a keepalive ping, how long to wait for the peer to send
+    /// anything before failing the connection with close code 1011.
+    /// Default: 20 s.
+    pub keepalive_timeout: Duration,
+    /// After sending a close frame, how long to wait for the peer's close
+    /// frame (and, for a client, the server's end of the TCP stream) before
+    /// giving up on the closing handshake. Default: 10 s.
+    pub close_timeout: Duration,
+    /// Output buffer size above which [`Connection::wants_write_space`]
+    /// reports that the writer should drain before more data is queued.
+    /// Adapters use it for back-pressure. Default: 1 MiB.
+    ///
+    /// [`Connection::wants_write_space`]: crate::Connection::wants_write_space
+    pub write_buffer_high_water: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            max_handshake_size: 16 << 10,
+            max_handshake_headers: 100,
+            max_rejection_body: 4 << 10,
+            send_frame_size: None,
+            auto_pong: true,
+            keepalive_interval: None,
+            keepalive_timeout: Duration::from_secs(20),
+            close_timeout: Duration::from_secs(10),
+            write_buffer_high_water: 1 << 20,
+        }
+    }
+}
+
+impl Config {
+    /// Sets [`max_frame_size`](Config::max_frame_size).
+    #[must_use]
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Sets [`max_message_size`](Config::max_message_size).
+    #[must_use]
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets [`max_handshake_size`](Config::max_handshake_size).
+    #[must_use]
+    pub fn max_handshake_size(mut self, bytes: usize) -> Self {
+        self.max_handshake_size = bytes;
+        self
+    }
+
+    /// Sets [`max_handshake_headers`](Config::max_handshake_headers).
+    #[must_use]
+    pub fn max_handshake_headers(mut self, count: usize) -> Self {
+        self.max_handshake_headers = count;
+        self
+    }
+
+    /// Sets [`max_rejection_body`](Config::max_rejection_body).
+    #[must_use]
+    pub fn max_rejection_body(mut self, bytes: usize) -> Self {
+        self.max_rejection_body = bytes;
+        self
+    }
+
+    /// Sets [`send_frame_size`](Config::send_frame_size). A size of zero is
+    /// treated as one byte.
+    #[must_use]
+    pub fn send_frame_size(mut self, bytes: Option<usize>) -> Self {
+        self.send_frame_size = bytes.map(|n| n.max(1));
+        self
+    }
+
+    /// Sets [`auto_pong`](Config::auto_pong).
+    #[must_use]
+    pub fn auto_pong(mut self, on: bool) -> Self {
+        self.auto_pong = on;
+        self
+    }
+
+    /// Sets [`keepalive_interval`](Config::keepalive_interval) and
+    /// [`keepalive_timeout`](Config::keepalive_timeout).
+    #[must_use]
+    pub fn keepalive(mut self, interval: Option<Duration>, timeout: Duration) -> Self {
+        self.keepalive_interval = interval;
+        self.keepalive_timeout = timeout;
+        self
+    }
+
+    /// Sets [`close_timeout`](Config::close_timeout).
+    #[must_use]
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets [`write_buffer_high_water`](Config::write_buffer_high_water).
+    #[must_use]
+    pub fn write_buffer_high_water(mut self, bytes: usize) -> Self {
+        self.write_buffer_high_water = bytes;
+        self
+    }
+}
