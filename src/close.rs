@@ -4,7 +4,7 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::Utf8Bytes;
+use crate::{ProtocolError, Utf8Bytes};
 
 /// A close status code (RFC 6455 §7.4).
 ///
@@ -125,29 +125,23 @@ impl CloseFrame {
     }
 }
 
-/// Why a received close frame body is unacceptable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CloseBodyError {
-    /// A one-byte body, or a code not allowed on the wire (→ 1002).
-    Protocol,
-    /// The reason is not UTF-8 (→ 1007).
-    InvalidUtf8,
-}
-
 /// Parses the body of a received close frame (RFC 6455 §5.5.1).
-pub(crate) fn parse_close_payload(payload: Bytes) -> Result<CloseFrame, CloseBodyError> {
+pub(crate) fn parse_close_payload(payload: Bytes) -> Result<CloseFrame, ProtocolError> {
     match payload.len() {
         0 => Ok(CloseFrame::new(CloseCode::NO_STATUS, Utf8Bytes::new())),
         // RFC 6455 §5.5.1: if there is a body, the first two bytes MUST be
         // a 2-byte unsigned integer (the status code).
-        1 => Err(CloseBodyError::Protocol),
+        1 => Err(ProtocolError::InvalidClosePayload),
         _ => {
             let code = CloseCode(u16::from_be_bytes([payload[0], payload[1]]));
+            // RFC 6455 §7.4: codes outside the defined and registered ranges
+            // are a protocol error.
             if !code.is_valid_on_wire() {
-                return Err(CloseBodyError::Protocol);
+                return Err(ProtocolError::InvalidCloseCode(code.0));
             }
+            // RFC 6455 §5.5.1: the reason is UTF-8 (§8.1: fail if it is not).
             let reason = Utf8Bytes::try_from(payload.slice(2..))
-                .map_err(|_| CloseBodyError::InvalidUtf8)?;
+                .map_err(|_| ProtocolError::InvalidCloseReason)?;
             Ok(CloseFrame { code, reason })
         }
     }
@@ -177,15 +171,15 @@ mod tests {
         assert_eq!(empty.code, CloseCode::NO_STATUS);
         assert_eq!(
             parse_close_payload(Bytes::from_static(b"\x03")),
-            Err(CloseBodyError::Protocol)
+            Err(ProtocolError::InvalidClosePayload)
         );
         assert_eq!(
             parse_close_payload(Bytes::from_static(b"\x03\xed")),
-            Err(CloseBodyError::Protocol)
+            Err(ProtocolError::InvalidCloseCode(1005))
         );
         assert_eq!(
             parse_close_payload(Bytes::from_static(b"\x03\xe8\xff")),
-            Err(CloseBodyError::InvalidUtf8)
+            Err(ProtocolError::InvalidCloseReason)
         );
     }
 

@@ -73,11 +73,11 @@ pub struct Config {
     /// frame (and, for a client, the server's end of the TCP stream) before
     /// giving up on the closing handshake. Default: 10 s.
     pub close_timeout: Duration,
-    /// Output buffer size above which [`Connection::wants_write_space`]
+    /// Output buffer size above which [`Connection::is_write_buffer_full`]
     /// reports that the writer should drain before more data is queued.
     /// Adapters use it for back-pressure. Default: 1 MiB.
     ///
-    /// [`Connection::wants_write_space`]: crate::Connection::wants_write_space
+    /// [`Connection::is_write_buffer_full`]: crate::Connection::is_write_buffer_full
     pub write_buffer_high_water: usize,
 }
 

@@ -1,45 +1,258 @@
-//! TEMPORARY STUB — being replaced by the real state machine.
-use crate::{Config, Role};
-use bytes::BytesMut;
+//! The connection state machine: bytes in, events out, bytes to send.
+//!
+//! The receive path lives in `recv.rs`, the send path in `send.rs` and the
+//! keepalive and close timers in `timers.rs`; this file holds the state they
+//! share and the parts of the API that concern the whole connection.
 
-/// A WebSocket connection (stub).
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::{CloseFrame, Config, Message, ProtocolError, Role};
+
+mod recv;
+mod send;
+mod timers;
+
+use recv::Reader;
+use send::Writer;
+use timers::Timers;
+
+/// Something the peer did, as reported by [`Connection::next_event`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A complete text or binary message.
+    Message(Message),
+    /// A ping. With [`Config::auto_pong`] on (the default), the pong that
+    /// answers it is already queued.
+    Ping(Bytes),
+    /// A pong, solicited or not.
+    Pong(Bytes),
+    /// The connection is closed, with the peer's close code and reason.
+    ///
+    /// If the peer started the closing handshake, the close frame that
+    /// answers it is already queued. The code is
+    /// [`CloseCode::NO_STATUS`](crate::CloseCode::NO_STATUS) (1005) when the
+    /// peer's close frame carried none, and
+    /// [`CloseCode::ABNORMAL`](crate::CloseCode::ABNORMAL) (1006) when the
+    /// transport ended, or the close timeout passed, without a close frame
+    /// (RFC 6455 §7.1.5). No event follows this one.
+    Close(CloseFrame),
+}
+
+/// Where the closing handshake stands (RFC 6455 §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Messages flow both ways.
+    Open,
+    /// This endpoint sent a close frame and waits for the peer's. Received
+    /// messages are still delivered; nothing more can be sent.
+    Closing,
+    /// Both close frames have been exchanged, or the connection was failed,
+    /// or the transport ended. Nothing more is sent or delivered.
+    Closed,
+}
+
+/// One WebSocket connection, without I/O.
+///
+/// The application (or an adapter) moves bytes between the connection and
+/// the transport, and asks the connection what happened:
+///
+/// 1. Feed what the transport delivered with [`receive_data`], and its end
+///    with [`receive_eof`].
+/// 2. Drain [`next_event`] until it returns `Ok(None)`. Frames are decoded
+///    only here, so a slow reader holds back the peer (back-pressure).
+/// 3. Write [`pending_output`] to the transport and report how much was
+///    written with [`consume_output`]. Data is queued by the `send_*`
+///    methods and by the connection itself (pongs, close replies).
+/// 4. Before waiting for the transport, call [`handle_timeout`] with the
+///    current time, then wake up no later than [`poll_timeout`].
+/// 5. Once [`should_close_transport`] is true and the output is written,
+///    close the transport.
+///
+/// The crate documentation shows a complete exchange.
+///
+/// [`receive_data`]: Connection::receive_data
+/// [`receive_eof`]: Connection::receive_eof
+/// [`next_event`]: Connection::next_event
+/// [`pending_output`]: Connection::pending_output
+/// [`consume_output`]: Connection::consume_output
+/// [`handle_timeout`]: Connection::handle_timeout
+/// [`poll_timeout`]: Connection::poll_timeout
+/// [`should_close_transport`]: Connection::should_close_transport
 pub struct Connection {
     role: Role,
     config: Config,
+    state: State,
+    /// Received bytes not yet decoded. When a frame's header has been read,
+    /// it starts with that frame's payload.
     input: BytesMut,
+    /// Encoded frames waiting to be written to the transport.
     output: BytesMut,
+    reader: Reader,
+    writer: Writer,
+    timers: Timers,
+    /// Set when the connection was failed; returned by every later
+    /// `next_event`.
+    error: Option<ProtocolError>,
+    /// A close event made by the connection itself (EOF, close timeout),
+    /// waiting to be delivered.
+    close_event: Option<CloseFrame>,
+    /// The transport has ended in the receive direction.
+    eof: bool,
+    /// The adapter should close the transport once the output is written.
+    close_transport: bool,
     subprotocol: Option<String>,
 }
 
 impl Connection {
-    /// New connection.
+    /// A connection in the [`Open`](State::Open) state, for a transport on
+    /// which the opening handshake is already done.
+    ///
+    /// Use this when an HTTP server (hyper, axum, …) performed the upgrade;
+    /// otherwise [`handshake`](crate::handshake) produces the connection.
     pub fn new(role: Role, config: Config) -> Self {
-        Connection { role, config, input: BytesMut::new(), output: BytesMut::new(), subprotocol: None }
+        Connection {
+            role,
+            config,
+            state: State::Open,
+            input: BytesMut::new(),
+            output: BytesMut::new(),
+            reader: Reader::default(),
+            writer: Writer::default(),
+            timers: Timers::default(),
+            error: None,
+            close_event: None,
+            eof: false,
+            close_transport: false,
+            subprotocol: None,
+        }
     }
-    /// Feed bytes.
-    pub fn receive_data(&mut self, data: &[u8]) {
-        self.input.extend_from_slice(data);
+
+    /// This endpoint's role.
+    pub fn role(&self) -> Role {
+        self.role
     }
-    /// Output.
-    pub fn pending_output(&self) -> &[u8] {
-        &self.output
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
-    /// Consume output.
-    pub fn consume_output(&mut self, n: usize) {
-        let _ = self.output.split_to(n);
+
+    /// Where the closing handshake stands.
+    pub fn state(&self) -> State {
+        self.state
     }
-    /// Subprotocol.
+
+    /// The subprotocol agreed in the opening handshake, if any.
     pub fn subprotocol(&self) -> Option<&str> {
         self.subprotocol.as_deref()
     }
-    /// Role.
-    pub fn role(&self) -> Role { self.role }
-    /// Config.
-    pub fn config(&self) -> &Config { &self.config }
+
+    /// Bytes waiting to be written to the transport.
+    pub fn pending_output(&self) -> &[u8] {
+        &self.output
+    }
+
+    /// Marks the first `n` bytes of [`pending_output`](Self::pending_output)
+    /// as written. `n` larger than the pending output counts as all of it.
+    pub fn consume_output(&mut self, n: usize) {
+        let n = n.min(self.output.len());
+        bytes::Buf::advance(&mut self.output, n);
+    }
+
+    /// Whether the output buffer holds at least
+    /// [`Config::write_buffer_high_water`] bytes.
+    ///
+    /// While it does, [`next_event`](Self::next_event) decodes nothing (so a
+    /// peer that sends pings but never reads cannot grow the output), and
+    /// adapters stop accepting messages to send: write the output first.
+    pub fn is_write_buffer_full(&self) -> bool {
+        self.output.len() >= self.config.write_buffer_high_water
+    }
+
+    /// Whether the transport should be closed once the pending output is
+    /// written.
+    ///
+    /// True when the connection was failed, when the transport ended, and
+    /// after the closing handshake: at once for a server (RFC 6455 §7.1.1:
+    /// the server closes the TCP connection first), and for a client when
+    /// the server ends the transport or the close timeout passes.
+    pub fn should_close_transport(&self) -> bool {
+        self.close_transport
+    }
+
+    /// Bytes of memory currently held by the connection's buffers: received
+    /// bytes, the message being assembled, and output.
+    ///
+    /// With the call order above it stays within
+    /// [`Config::max_frame_size`] + [`Config::max_message_size`] plus the
+    /// size of one `receive_data` call and the output the application
+    /// queues.
+    pub fn memory_usage(&self) -> usize {
+        self.input.capacity() + self.reader.memory_usage() + self.output.capacity()
+    }
+
+    /// Queues bytes written ahead of every frame: the 101 response of a
+    /// server handshake.
     pub(crate) fn queue_raw_output(&mut self, bytes: &[u8]) {
         self.output.extend_from_slice(bytes);
     }
-    pub(crate) fn set_subprotocol(&mut self, p: Option<String>) {
-        self.subprotocol = p;
+
+    pub(crate) fn set_subprotocol(&mut self, subprotocol: Option<String>) {
+        self.subprotocol = subprotocol;
+    }
+
+    /// Moves to `Closed` after the closing handshake, or after the transport
+    /// ended or a timer ran out.
+    fn closed(&mut self) {
+        self.state = State::Closed;
+        // RFC 6455 §1.4: after sending and receiving a close frame, any
+        // further data is discarded.
+        self.input = BytesMut::new();
+        self.reader = Reader::default();
+        self.timers.stop_keepalive();
+        match self.role {
+            // RFC 6455 §7.1.1: the underlying TCP connection, in most normal
+            // cases, SHOULD be closed first by the server.
+            Role::Server => self.close_transport = true,
+            Role::Client if self.eof => self.close_transport = true,
+            // The client waits for the server's end of the stream, but not
+            // forever.
+            Role::Client => self.timers.arm_close(),
+        }
+        if self.close_transport {
+            self.timers.stop_close();
+        }
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7): queues the close frame that
+    /// tells the peer why, unless one was already sent, and stops all
+    /// processing.
+    fn fail(&mut self, error: ProtocolError) {
+        if self.state == State::Open {
+            let code = error.close_code();
+            self.write_close(code, "");
+        }
+        self.error = Some(error);
+        self.closed();
+        // RFC 6455 §7.1.7: after failing, the endpoint closes the transport
+        // without waiting for the peer.
+        self.close_transport = true;
+        self.timers.stop_close();
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .field("buffered_input", &self.input.len())
+            .field("pending_output", &self.output.len())
+            .field("error", &self.error)
+            .field("subprotocol", &self.subprotocol)
+            .finish_non_exhaustive()
     }
 }

@@ -1,0 +1,312 @@
+//! The receive path: frames out of the input buffer, messages out of frames.
+
+use bytes::{Buf, Bytes};
+
+use super::{Connection, Event, State};
+use crate::close::parse_close_payload;
+use crate::frame::{FrameHeader, OpCode, apply_mask};
+use crate::{
+    CloseCode, CloseFrame, Message, MessageKind, ProtocolError, Role, Utf8Bytes, Utf8Validator,
+};
+
+/// Decoding state carried between calls to `next_event`.
+#[derive(Default)]
+pub(super) struct Reader {
+    /// The frame whose header has been consumed from the input buffer.
+    frame: Option<FrameInProgress>,
+    /// The data message being received, from its first frame to its last.
+    message: Option<Partial>,
+    /// Validates the current text message as its bytes arrive.
+    utf8: Utf8Validator,
+}
+
+#[derive(Clone, Copy)]
+struct FrameInProgress {
+    header: FrameHeader,
+    len: usize,
+    /// Payload bytes at the front of the input buffer already unmasked
+    /// (and, for text, validated).
+    done: usize,
+}
+
+struct Partial {
+    kind: MessageKind,
+    /// The payload of the frames received so far. Empty until a message
+    /// spans more than one frame: a single-frame message is handed over
+    /// without a copy.
+    data: Vec<u8>,
+}
+
+impl Reader {
+    pub(super) fn memory_usage(&self) -> usize {
+        self.message.as_ref().map_or(0, |m| m.data.capacity())
+    }
+
+    /// Whether the frame in progress carries text that must be validated.
+    fn frame_is_text(&self, header: &FrameHeader) -> bool {
+        match header.opcode {
+            OpCode::Text => true,
+            OpCode::Continuation => {
+                matches!(
+                    self.message,
+                    Some(Partial {
+                        kind: MessageKind::Text,
+                        ..
+                    })
+                )
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Connection {
+    /// Feeds bytes received from the transport.
+    ///
+    /// Nothing is decoded until [`next_event`](Self::next_event) is called.
+    /// Bytes arriving after the connection is closed are discarded (RFC 6455
+    /// §1.4).
+    pub fn receive_data(&mut self, data: &[u8]) {
+        if self.state == State::Closed || data.is_empty() {
+            return;
+        }
+        self.input.extend_from_slice(data);
+        self.timers.heard_from_peer();
+    }
+
+    /// Reports that the transport ended: the peer will send nothing more.
+    ///
+    /// Frames already received are still delivered. If the closing
+    /// handshake did not happen, [`next_event`](Self::next_event) then
+    /// reports [`Event::Close`] with code 1006.
+    pub fn receive_eof(&mut self) {
+        self.eof = true;
+        if self.state == State::Closed {
+            self.close_transport = true;
+            self.timers.stop_close();
+        }
+    }
+
+    /// The next thing the peer did, or `Ok(None)` when more bytes are needed.
+    ///
+    /// `Ok(None)` also means "write the output first" while
+    /// [`is_write_buffer_full`](Self::is_write_buffer_full) is true.
+    ///
+    /// # Errors
+    ///
+    /// A [`ProtocolError`] when the peer broke the protocol or a limit. The
+    /// connection is then failed: the close frame carrying the error's code
+    /// is queued in [`pending_output`](Self::pending_output),
+    /// [`should_close_transport`](Self::should_close_transport) is true, and
+    /// every later call returns the same error.
+    pub fn next_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        if let Some(error) = &self.error {
+            return Err(error.clone());
+        }
+        if let Some(frame) = self.close_event.take() {
+            return Ok(Some(Event::Close(frame)));
+        }
+        if self.state == State::Closed || self.is_write_buffer_full() {
+            return Ok(None);
+        }
+        match self.read_event() {
+            Ok(Some(event)) => Ok(Some(event)),
+            Ok(None) if self.eof => {
+                // RFC 6455 §7.1.5: closed without a close frame → 1006.
+                self.closed();
+                self.close_transport = true;
+                Ok(Some(Event::Close(CloseFrame::new(
+                    CloseCode::ABNORMAL,
+                    Utf8Bytes::new(),
+                ))))
+            }
+            Ok(None) => Ok(None),
+            Err(error) => {
+                self.fail(error.clone());
+                Err(error)
+            }
+        }
+    }
+
+    /// Decodes frames until one completes an event or the input runs out.
+    fn read_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        loop {
+            let mut frame = match self.reader.frame {
+                Some(frame) => frame,
+                None => {
+                    let Some((header, header_len)) = FrameHeader::decode(&self.input)? else {
+                        return Ok(None);
+                    };
+                    let len = self.check_header(&header)?;
+                    self.input.advance(header_len);
+                    FrameInProgress {
+                        header,
+                        len,
+                        done: 0,
+                    }
+                }
+            };
+            let available = self.input.len().min(frame.len);
+            if available > frame.done {
+                let fresh = &mut self.input[frame.done..available];
+                if let Some(key) = frame.header.mask {
+                    apply_mask(fresh, key, frame.done);
+                }
+                if self.reader.frame_is_text(&frame.header) {
+                    // RFC 6455 §8.1: when an endpoint is to interpret a byte
+                    // stream as UTF-8 but finds it is not, it MUST _Fail the
+                    // WebSocket Connection_ — here, at the first bad byte.
+                    self.reader
+                        .utf8
+                        .feed(fresh)
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+                frame.done = available;
+            }
+            if frame.done < frame.len {
+                self.reader.frame = Some(frame);
+                return Ok(None);
+            }
+            self.reader.frame = None;
+            let payload = self.input.split_to(frame.len).freeze();
+            if let Some(event) = self.on_frame(frame.header, payload)? {
+                return Ok(Some(event));
+            }
+        }
+    }
+
+    /// Checks the rules that depend on the connection, before any of the
+    /// frame's payload is buffered. Returns the payload length.
+    fn check_header(&mut self, header: &FrameHeader) -> Result<usize, ProtocolError> {
+        match (self.role, header.mask.is_some()) {
+            // RFC 6455 §5.1: a server MUST close the connection upon
+            // receiving a frame that is not masked.
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
+            // RFC 6455 §5.1: a client MUST close a connection if it detects
+            // a masked frame.
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        // RFC 6455 §5.2: RSV1–3 MUST be 0 unless an extension is negotiated
+        // that defines meanings for non-zero values.
+        if header.rsv != 0 {
+            return Err(ProtocolError::ReservedBits(header.rsv));
+        }
+        let limit = self.config.max_frame_size;
+        let len = usize::try_from(header.payload_len)
+            .ok()
+            .filter(|&len| len <= limit)
+            .ok_or(ProtocolError::FrameTooBig {
+                size: header.payload_len,
+                limit,
+            })?;
+        let so_far = match (header.opcode, &self.reader.message) {
+            // RFC 6455 §5.4: a fragmented message consists of a frame with
+            // an opcode, then continuation frames; anything else is an error.
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Text | OpCode::Binary, Some(_)) => {
+                return Err(ProtocolError::ExpectedContinuation);
+            }
+            (OpCode::Continuation, Some(partial)) => partial.data.len(),
+            (OpCode::Text | OpCode::Binary, None) => 0,
+            _ => return Ok(len),
+        };
+        let total = so_far + len;
+        if total > self.config.max_message_size {
+            return Err(ProtocolError::MessageTooBig {
+                size: total as u64,
+                limit: self.config.max_message_size,
+            });
+        }
+        if let Some(kind) = match header.opcode {
+            OpCode::Text => Some(MessageKind::Text),
+            OpCode::Binary => Some(MessageKind::Binary),
+            _ => None,
+        } {
+            self.reader.message = Some(Partial {
+                kind,
+                data: Vec::new(),
+            });
+            self.reader.utf8.reset();
+        }
+        Ok(len)
+    }
+
+    /// Acts on a complete frame; returns the event it completes, if any.
+    fn on_frame(
+        &mut self,
+        header: FrameHeader,
+        payload: Bytes,
+    ) -> Result<Option<Event>, ProtocolError> {
+        match header.opcode {
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => self
+                .on_data(header.fin, payload)
+                .map(|m| m.map(Event::Message)),
+            OpCode::Ping => {
+                if self.config.auto_pong && self.state == State::Open {
+                    // RFC 6455 §5.5.2: upon receipt of a Ping frame, an
+                    // endpoint MUST send a Pong frame in response, with the
+                    // same Application data.
+                    self.write_frame(OpCode::Pong, true, &payload);
+                }
+                Ok(Some(Event::Ping(payload)))
+            }
+            OpCode::Pong => Ok(Some(Event::Pong(payload))),
+            OpCode::Close => self.on_close(payload).map(|f| Some(Event::Close(f))),
+        }
+    }
+
+    fn on_data(&mut self, fin: bool, payload: Bytes) -> Result<Option<Message>, ProtocolError> {
+        let Some(partial) = self.reader.message.as_mut() else {
+            // check_header opened the message for this data frame.
+            return Ok(None);
+        };
+        if !fin {
+            append_bounded(&mut partial.data, &payload, self.config.max_message_size);
+            return Ok(None);
+        }
+        let Some(Partial { kind, mut data }) = self.reader.message.take() else {
+            return Ok(None);
+        };
+        let payload = if data.is_empty() {
+            payload
+        } else {
+            append_bounded(&mut data, &payload, self.config.max_message_size);
+            Bytes::from(data)
+        };
+        Ok(Some(match kind {
+            MessageKind::Binary => Message::Binary(payload),
+            MessageKind::Text => {
+                // A text message may not end inside a code point.
+                if !self.reader.utf8.is_complete() {
+                    return Err(ProtocolError::InvalidUtf8);
+                }
+                Message::Text(Utf8Bytes::from_validated(payload))
+            }
+        }))
+    }
+
+    fn on_close(&mut self, payload: Bytes) -> Result<CloseFrame, ProtocolError> {
+        let frame = parse_close_payload(payload)?;
+        if self.state == State::Open {
+            // RFC 6455 §5.5.1: if an endpoint receives a Close frame and did
+            // not previously send a Close frame, the endpoint MUST send a
+            // Close frame in response (echoing the status code received).
+            self.write_close(frame.code, "");
+        }
+        self.closed();
+        Ok(frame)
+    }
+}
+
+/// Appends `bytes`, growing `data` by doubling but never past `limit`
+/// (the caller has checked that the result fits), so a message's buffer
+/// holds at most the message size limit whatever the number of fragments.
+fn append_bounded(data: &mut Vec<u8>, bytes: &[u8], limit: usize) {
+    let needed = data.len() + bytes.len();
+    if needed > data.capacity() {
+        let target = (data.capacity() * 2).clamp(needed, limit.max(needed));
+        data.reserve_exact(target - data.len());
+    }
+    data.extend_from_slice(bytes);
+}

@@ -1,0 +1,229 @@
+//! The send path: messages and control frames into the output buffer.
+
+use rand::Rng;
+
+use super::{Connection, State};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, apply_mask};
+use crate::{CloseCode, CloseFrame, Message, MessageKind, Role, SendError, Utf8Validator};
+
+/// Sending state carried between calls.
+#[derive(Default)]
+pub(super) struct Writer {
+    /// The kind of the fragmented message being sent, between its first
+    /// and its last frame.
+    fragmented: Option<MessageKind>,
+    /// Validates the text fragments sent so far.
+    utf8: Utf8Validator,
+    /// Where a client's masking keys come from.
+    mask_keys: MaskKeys,
+}
+
+/// The source of masking keys.
+#[derive(Default)]
+enum MaskKeys {
+    /// A fresh key per frame from the thread's CSPRNG.
+    #[default]
+    Random,
+    /// Keys chosen by the application (byte-exact tests).
+    Custom(Box<dyn FnMut() -> [u8; 4] + Send>),
+}
+
+impl MaskKeys {
+    fn next(&mut self) -> [u8; 4] {
+        match self {
+            // RFC 6455 §5.3: the masking key MUST be a fresh 32-bit value
+            // from a strong source of entropy, unpredictable per frame.
+            MaskKeys::Random => {
+                let mut key = [0; 4];
+                rand::rng().fill_bytes(&mut key);
+                key
+            }
+            MaskKeys::Custom(source) => source(),
+        }
+    }
+}
+
+impl Connection {
+    /// Queues a whole message.
+    ///
+    /// Messages longer than [`Config::send_frame_size`] are split into
+    /// several frames.
+    ///
+    /// [`Config::send_frame_size`]: crate::Config::send_frame_size
+    pub fn send(&mut self, message: &Message) -> Result<(), SendError> {
+        let opcode = match message.kind() {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        };
+        self.send_message(opcode, message.as_bytes())
+    }
+
+    /// Queues a text message.
+    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
+        self.send_message(OpCode::Text, text.as_bytes())
+    }
+
+    /// Queues a binary message.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_message(OpCode::Binary, data)
+    }
+
+    /// Queues one frame of a message sent in fragments, for messages too
+    /// large to hold at once or produced over time.
+    ///
+    /// Every fragment of a message names the same `kind`; the last one has
+    /// `fin` set. Control frames may be sent between fragments, other
+    /// messages may not. The fragments of a text message must together be
+    /// UTF-8, but each may split a code point.
+    ///
+    /// ```
+    /// use rfc6455::{Connection, Config, MessageKind, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.send_fragment(MessageKind::Text, "hé".as_bytes()[..2].as_ref(), false).unwrap();
+    /// conn.send_ping(b"between").unwrap();
+    /// conn.send_fragment(MessageKind::Text, &"hé".as_bytes()[2..], true).unwrap();
+    /// assert_eq!(&conn.pending_output()[..4], &[0x01, 2, b'h', 0xc3]);
+    /// ```
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        payload: &[u8],
+        fin: bool,
+    ) -> Result<(), SendError> {
+        self.check_can_send()?;
+        let opcode = match (self.writer.fragmented, kind) {
+            (None, MessageKind::Text) => OpCode::Text,
+            (None, MessageKind::Binary) => OpCode::Binary,
+            (Some(open), _) if open == kind => OpCode::Continuation,
+            (Some(_), _) => return Err(SendError::MessageInProgress),
+        };
+        if kind == MessageKind::Text {
+            let mut utf8 = match opcode {
+                OpCode::Continuation => self.writer.utf8.clone(),
+                _ => Utf8Validator::new(),
+            };
+            utf8.feed(payload).map_err(|_| SendError::InvalidUtf8)?;
+            if fin && !utf8.is_complete() {
+                return Err(SendError::InvalidUtf8);
+            }
+            self.writer.utf8 = utf8;
+        }
+        self.write_frame(opcode, fin, payload);
+        self.writer.fragmented = if fin { None } else { Some(kind) };
+        Ok(())
+    }
+
+    /// Queues a ping. The payload is at most 125 bytes.
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.send_control(OpCode::Ping, payload)
+    }
+
+    /// Queues a pong: an answer to a ping when
+    /// [`Config::auto_pong`](crate::Config::auto_pong) is off, or an
+    /// unsolicited heartbeat (RFC 6455 §5.5.3). At most 125 bytes.
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.send_control(OpCode::Pong, payload)
+    }
+
+    /// Starts the closing handshake: queues a close frame and moves to
+    /// [`State::Closing`]. The peer's answer arrives as
+    /// [`Event::Close`](super::Event::Close).
+    ///
+    /// `code` must be valid on the wire (see
+    /// [`CloseCode::is_valid_on_wire`]), or [`CloseCode::NO_STATUS`] to send
+    /// a close frame without a body. `reason` is at most 123 bytes.
+    pub fn send_close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        self.check_can_send()?;
+        if code == CloseCode::NO_STATUS && !reason.is_empty() {
+            return Err(SendError::InvalidCloseCode(code.into()));
+        }
+        if code != CloseCode::NO_STATUS && !code.is_valid_on_wire() {
+            return Err(SendError::InvalidCloseCode(code.into()));
+        }
+        if reason.len() > CloseFrame::MAX_REASON_LEN {
+            return Err(SendError::ControlPayloadTooLong(2 + reason.len()));
+        }
+        self.write_close(code, reason);
+        self.state = State::Closing;
+        self.timers.stop_keepalive();
+        self.timers.arm_close();
+        Ok(())
+    }
+
+    /// Sets where a client's masking keys come from, in place of the
+    /// thread's CSPRNG. Meant for byte-exact tests; predictable keys defeat
+    /// the purpose of masking (RFC 6455 §10.3).
+    pub fn set_mask_key_source(&mut self, source: impl FnMut() -> [u8; 4] + Send + 'static) {
+        self.writer.mask_keys = MaskKeys::Custom(Box::new(source));
+    }
+
+    fn check_can_send(&self) -> Result<(), SendError> {
+        // RFC 6455 §5.5.1: after sending a Close frame, the endpoint MUST
+        // NOT send any more data frames.
+        match self.state {
+            State::Open => Ok(()),
+            State::Closing | State::Closed => Err(SendError::Closed),
+        }
+    }
+
+    fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
+        self.check_can_send()?;
+        if self.writer.fragmented.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX);
+        if payload.len() <= frame_size {
+            self.write_frame(opcode, true, payload);
+            return Ok(());
+        }
+        let mut chunks = payload.chunks(frame_size).peekable();
+        let mut opcode = opcode;
+        while let Some(chunk) = chunks.next() {
+            self.write_frame(opcode, chunks.peek().is_none(), chunk);
+            opcode = OpCode::Continuation;
+        }
+        Ok(())
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
+        self.check_can_send()?;
+        // RFC 6455 §5.5: all control frames MUST have a payload length of
+        // 125 bytes or less.
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlPayloadTooLong(payload.len()));
+        }
+        self.write_frame(opcode, true, payload);
+        Ok(())
+    }
+
+    /// Queues a close frame; the caller has checked the code and reason.
+    pub(super) fn write_close(&mut self, code: CloseCode, reason: &str) {
+        let body = CloseFrame::encode_payload(code, reason);
+        self.write_frame(OpCode::Close, true, &body);
+    }
+
+    /// Encodes one frame into the output buffer, masked for a client.
+    pub(super) fn write_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {
+        // RFC 6455 §5.1: a client MUST mask all frames that it sends to the
+        // server; a server MUST NOT mask any frames that it sends.
+        let mask = match self.role {
+            Role::Client => Some(self.writer.mask_keys.next()),
+            Role::Server => None,
+        };
+        let header = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        self.output.reserve(header.encoded_len() + payload.len());
+        header.put(&mut self.output);
+        let start = self.output.len();
+        self.output.extend_from_slice(payload);
+        if let Some(key) = mask {
+            apply_mask(&mut self.output[start..], key, 0);
+        }
+    }
+}
