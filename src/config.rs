@@ -73,6 +73,11 @@ pub struct Config {
     /// frame (and, for a client, the server's end of the TCP stream) before
     /// giving up on the closing handshake. Default: 10 s.
     pub close_timeout: Duration,
+    /// How long an adapter gives the peer to complete the opening handshake,
+    /// so that a client trickling its request byte by byte, or sending
+    /// nothing, cannot hold a connection open. The core has no clock: this
+    /// is applied by the blocking and tokio adapters. Default: 10 s.
+    pub handshake_timeout: Duration,
     /// Output buffer size above which [`Connection::is_write_buffer_full`]
     /// reports that the writer should drain before more data is queued.
     /// Adapters use it for back-pressure. Default: 1 MiB.
@@ -94,6 +99,7 @@ impl Default for Config {
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
             close_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
             write_buffer_high_water: 1 << 20,
         }
     }
@@ -163,6 +169,13 @@ impl Config {
     #[must_use]
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets [`handshake_timeout`](Config::handshake_timeout).
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
         self
     }
 
