@@ -57,13 +57,19 @@ usage() {
 BG_PIDS=()
 TMP_DIR="$(mktemp -d)"
 
-stop_pid() {  # stop_pid PID NAME: TERM, wait up to 5 s, then KILL
-    local pid="$1" name="$2" i p keep=()
-    # Forget the PID first: once reaped it may be reused by an unrelated process.
+# forget_pid PID: drop PID from BG_PIDS (once reaped, the number may be reused
+# by an unrelated process, which we must never signal).
+forget_pid() {
+    local p keep=()
     for p in "${BG_PIDS[@]}"; do
-        [[ "$p" == "$pid" ]] || keep+=("$p")
+        [[ "$p" == "$1" ]] || keep+=("$p")
     done
     BG_PIDS=("${keep[@]}")
+}
+
+stop_pid() {  # stop_pid PID NAME: TERM, wait up to 5 s, then KILL
+    local pid="$1" name="$2" i
+    forget_pid "$pid"
     if ! kill -0 "$pid" 2>/dev/null; then
         wait "$pid" 2>/dev/null || true
         return 0
@@ -109,6 +115,22 @@ wait_port() {
     done
 }
 
+# run_waited LOGFILE CMD...: run CMD (normally `timeout N ...`) to completion
+# with output in LOGFILE. It runs as a recorded background job that we `wait`
+# for, so a SIGINT/SIGTERM to this script is handled at once (the EXIT trap
+# then stops it by PID) instead of after CMD ends; GNU timeout puts itself in
+# its own process group, so a terminal's Ctrl-C would not reach it otherwise.
+run_waited() {
+    local logfile="$1" pid rc=0
+    shift
+    "$@" < /dev/null > "$logfile" 2>&1 &
+    pid=$!
+    BG_PIDS+=("$pid")
+    wait "$pid" || rc=$?
+    forget_pid "$pid"
+    return "$rc"
+}
+
 # build_example NAME: cargo build --release --example NAME, print the binary path.
 # The binary is then run directly, so the PID we record is the testee's own
 # (not cargo's) and stopping it by PID is reliable.
@@ -116,8 +138,8 @@ build_example() {
     local name="$1" out
     log "building example $name (release)" >&2
     out="$TMP_DIR/build-$name.json"
-    (cd "$ROOT" && timeout "$BUILD_TIMEOUT" cargo build --release --example "$name" \
-        --message-format=json-render-diagnostics) > "$out" || {
+    timeout "$BUILD_TIMEOUT" cargo build --release --example "$name" \
+        --message-format=json-render-diagnostics > "$out" || {
         log "cargo build of example $name failed" >&2
         return 1
     }
@@ -184,12 +206,12 @@ run_server() {  # run_server ADAPTER: wstest fuzzingclient -> our echo_server
     port_open "$SERVER_PORT" && { log "port $HOST:$SERVER_PORT already in use"; return 1; }
 
     log "starting echo server: ${cmd[*]}"
-    (cd "$ROOT" && exec "${cmd[@]}") > "$LOGS/$combo-server.log" 2>&1 &
+    "${cmd[@]}" < /dev/null > "$LOGS/$combo-server.log" 2>&1 &
     pid=$!
     BG_PIDS+=("$pid")
-    wait_port "$SERVER_PORT" "$pid" echo_server 60 || {
+    wait_port "$SERVER_PORT" "$pid" "echo server" 60 || {
         tail -n 20 "$LOGS/$combo-server.log" >&2
-        stop_pid "$pid" echo_server
+        stop_pid "$pid" "echo server"
         return 1
     }
 
@@ -200,13 +222,13 @@ run_server() {  # run_server ADAPTER: wstest fuzzingclient -> our echo_server
         "servers.0.agent=\"$agent\"" || return 1
     log "running wstest -m fuzzingclient (cases '$CASES', exclude '$EXCLUDE', timeout ${RUN_TIMEOUT}s)"
     log "wstest log: $LOGS/$combo-wstest.log"
-    (cd "$ROOT" && timeout "$RUN_TIMEOUT" "$WSTEST" -m fuzzingclient -s "$spec") \
-        > "$LOGS/$combo-wstest.log" 2>&1 || rc=$?
+    run_waited "$LOGS/$combo-wstest.log" \
+        timeout "$RUN_TIMEOUT" "$WSTEST" -m fuzzingclient -s "$spec" || rc=$?
     if ! kill -0 "$pid" 2>/dev/null; then
         log "echo server (pid $pid) died during the run; see $LOGS/$combo-server.log"
         rc=1
     fi
-    stop_pid "$pid" echo_server
+    stop_pid "$pid" "echo server"
     if ((rc != 0)); then
         log "wstest fuzzingclient failed (exit $rc$( ((rc == 124)) && echo ', timed out'))"
         tail -n 20 "$LOGS/$combo-wstest.log" >&2
@@ -231,8 +253,7 @@ run_client() {  # run_client ADAPTER: our autobahn_client -> wstest fuzzingserve
         "url=\"ws://$HOST:$CLIENT_PORT\"" || return 1
     log "starting wstest -m fuzzingserver on $HOST:$CLIENT_PORT (cases '$CASES', exclude '$EXCLUDE')"
     log "wstest log: $LOGS/$combo-wstest.log"
-    (cd "$ROOT" && exec "$WSTEST" -m fuzzingserver -s "$spec") \
-        > "$LOGS/$combo-wstest.log" 2>&1 &
+    "$WSTEST" -m fuzzingserver -s "$spec" < /dev/null > "$LOGS/$combo-wstest.log" 2>&1 &
     pid=$!
     BG_PIDS+=("$pid")
     wait_port "$CLIENT_PORT" "$pid" "wstest fuzzingserver" 60 || {
@@ -242,7 +263,7 @@ run_client() {  # run_client ADAPTER: our autobahn_client -> wstest fuzzingserve
     }
 
     log "running client (timeout ${RUN_TIMEOUT}s): ${cmd[*]}"
-    (cd "$ROOT" && timeout "$RUN_TIMEOUT" "${cmd[@]}") > "$LOGS/$combo-client.log" 2>&1 || rc=$?
+    run_waited "$LOGS/$combo-client.log" timeout "$RUN_TIMEOUT" "${cmd[@]}" || rc=$?
     # updateReports is answered after the report is written; still, give the
     # fuzzing server a (bounded) moment before stopping it.
     for ((i = 0; i < 50; i++)); do
@@ -266,13 +287,13 @@ run_combination() {  # run_combination COMBINATION: run, then summarize/check
         server-std | server-tokio) run_server "${combo#server-}" || status=1 ;;
         client-std | client-tokio) run_client "${combo#client-}" || status=1 ;;
     esac
-    if ((status == 0)); then
-        if [[ -f "$REPORTS/$combo/index.json" ]]; then
-            summarize "$combo" || status=1
-        else
-            log "no report written to $REPORTS/$combo/index.json"
-            status=1
-        fi
+    # Summarize whatever report exists, even after a failed run (e.g. a testee
+    # that crashed midway), so the failing cases are listed.
+    if [[ -f "$REPORTS/$combo/index.json" ]]; then
+        summarize "$combo" || status=1
+    else
+        log "no report written to $REPORTS/$combo/index.json"
+        status=1
     fi
     TIMES+=("$combo: $((SECONDS - start))s $( ((status == 0)) && echo PASS || echo FAIL)")
     log "=== $combo: $( ((status == 0)) && echo PASS || echo FAIL) in $((SECONDS - start))s ==="
@@ -291,6 +312,7 @@ for arg in "$@"; do
     esac
 done
 
+cd "$ROOT"   # cargo and the testees run from the repository root
 "$HERE/install.sh"
 mkdir -p "$LOGS"
 
