@@ -87,5 +87,6 @@ pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Role};
 pub use connection::{Connection, Event, State};
 pub use error::{ProtocolError, SendError};
+pub use handshake::{ClientHandshake, ClientRequest, HandshakeError, ServerHandshake};
 pub use message::{Message, MessageKind};
 pub use utf8::{Utf8Bytes, Utf8Error, Utf8Validator};

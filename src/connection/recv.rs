@@ -243,7 +243,7 @@ impl Connection {
                 .on_data(header.fin, payload)
                 .map(|m| m.map(Event::Message)),
             OpCode::Ping => {
-                if self.config.auto_pong && self.state == State::Open {
+                if self.config.auto_pong && self.can_send_control() {
                     // RFC 6455 §5.5.2: upon receipt of a Ping frame, an
                     // endpoint MUST send a Pong frame in response, with the
                     // same Application data.

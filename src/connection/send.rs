@@ -115,6 +115,10 @@ impl Connection {
     }
 
     /// Queues a ping. The payload is at most 125 bytes.
+    ///
+    /// Pings and pongs may be sent until the connection is
+    /// [`Closed`](State::Closed), also while waiting for the peer's close
+    /// frame: only data frames end with the close frame (RFC 6455 §5.5.1).
     pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
         self.send_control(OpCode::Ping, payload)
     }
@@ -158,6 +162,7 @@ impl Connection {
         self.writer.mask_keys = MaskKeys::Custom(Box::new(source));
     }
 
+    /// Whether a data frame (or a second close frame) may be sent.
     fn check_can_send(&self) -> Result<(), SendError> {
         // RFC 6455 §5.5.1: after sending a Close frame, the endpoint MUST
         // NOT send any more data frames.
@@ -165,6 +170,12 @@ impl Connection {
             State::Open => Ok(()),
             State::Closing | State::Closed => Err(SendError::Closed),
         }
+    }
+
+    /// Whether a ping or pong may be sent: until the connection is closed,
+    /// including while waiting for the peer's close frame.
+    pub(super) fn can_send_control(&self) -> bool {
+        self.state != State::Closed
     }
 
     fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
@@ -187,7 +198,9 @@ impl Connection {
     }
 
     fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
-        self.check_can_send()?;
+        if !self.can_send_control() {
+            return Err(SendError::Closed);
+        }
         // RFC 6455 §5.5: all control frames MUST have a payload length of
         // 125 bytes or less.
         if payload.len() > MAX_CONTROL_PAYLOAD {
