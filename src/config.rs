@@ -54,7 +54,8 @@ pub struct Config {
     /// handshake (the rest is dropped). Default: 4 KiB.
     pub max_rejection_body: usize,
     /// Messages longer than this are sent as several frames of at most this
-    /// many payload bytes. `None` sends every message as one frame.
+    /// many payload bytes (zero counts as one). `None` sends every message
+    /// as one frame.
     /// Default: `None`.
     pub send_frame_size: Option<usize>,
     /// Answer every received ping with a pong carrying the same payload.

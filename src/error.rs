@@ -23,8 +23,10 @@ pub enum ProtocolError {
     /// A control frame without the FIN bit (§5.5).
     #[error("fragmented control frame (RFC 6455 §5.5)")]
     FragmentedControlFrame,
-    /// A control frame with more than 125 bytes of payload (§5.5).
-    #[error("control frame payload of {0} bytes, over 125 (RFC 6455 §5.5)")]
+    /// A control frame with more than 125 bytes of payload (§5.5). Holds the
+    /// 7-bit length field, which is refused before any longer length is
+    /// read: 126 and 127 announce 16- and 64-bit lengths.
+    #[error("control frame with a payload length field of {0}, over 125 (RFC 6455 §5.5)")]
     ControlFrameTooLong(u64),
     /// A server received a frame that was not masked (§5.1).
     #[error("unmasked frame from a client (RFC 6455 §5.1)")]

@@ -160,16 +160,17 @@ impl Connection {
     pub fn consume_output(&mut self, n: usize) {
         let n = n.min(self.output.len());
         bytes::Buf::advance(&mut self.output, n);
+        release_if_empty(&mut self.output);
     }
 
-    /// Whether the output buffer holds at least
+    /// Whether the output buffer holds more than
     /// [`Config::write_buffer_high_water`] bytes.
     ///
     /// While it does, [`next_event`](Self::next_event) decodes nothing (so a
     /// peer that sends pings but never reads cannot grow the output), and
     /// adapters stop accepting messages to send: write the output first.
     pub fn is_write_buffer_full(&self) -> bool {
-        self.output.len() >= self.config.write_buffer_high_water
+        self.output.len() > self.config.write_buffer_high_water
     }
 
     /// Whether the transport should be closed once the pending output is
@@ -188,8 +189,11 @@ impl Connection {
     ///
     /// With the call order above it stays within
     /// [`Config::max_frame_size`] + [`Config::max_message_size`] plus the
-    /// size of one `receive_data` call and the output the application
-    /// queues.
+    /// size of one `receive_data` call, a 14-byte frame header and the
+    /// output queued. Payloads already handed to the application are its
+    /// own and are not counted. Empty buffers larger than a few KiB are
+    /// released, so an idle connection returns to a small size after a
+    /// large message.
     pub fn memory_usage(&self) -> usize {
         self.input.capacity() + self.reader.memory_usage() + self.output.capacity()
     }
@@ -241,6 +245,27 @@ impl Connection {
         // without waiting for the peer.
         self.close_transport = true;
         self.timers.stop_close();
+    }
+}
+
+/// The largest empty buffer kept for reuse. Larger ones, and ones that
+/// still share memory with payloads handed to the application, are
+/// released.
+const RETAINED_BUFFER: usize = 4096;
+
+/// Releases `buf` if it is empty and either large or shared, so that its
+/// capacity is what the connection really holds.
+fn release_if_empty(buf: &mut BytesMut) {
+    if !buf.is_empty() {
+        return;
+    }
+    // `try_reclaim` moves the view back to the start of the allocation when
+    // nothing else points into it, making `capacity` the allocation's size.
+    let keep = buf.capacity() <= RETAINED_BUFFER
+        && buf.try_reclaim(RETAINED_BUFFER)
+        && buf.capacity() <= 2 * RETAINED_BUFFER;
+    if !keep {
+        *buf = BytesMut::new();
     }
 }
 

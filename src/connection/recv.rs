@@ -1,10 +1,10 @@
 //! The receive path: frames out of the input buffer, messages out of frames.
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::{Connection, Event, State};
 use crate::close::parse_close_payload;
-use crate::frame::{FrameHeader, OpCode, apply_mask};
+use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, apply_mask};
 use crate::{
     CloseCode, CloseFrame, Message, MessageKind, ProtocolError, Role, Utf8Bytes, Utf8Validator,
 };
@@ -70,6 +70,21 @@ impl Connection {
         if self.state == State::Closed || data.is_empty() {
             return;
         }
+        let needed = self.input.len() + data.len();
+        if needed > self.input.capacity() && !self.input.try_reclaim(data.len()) {
+            // The buffer holds at most a partial frame plus the bytes just
+            // read. Grow by doubling while that stays under one frame's
+            // size; past it, allocate exactly what is needed, so that the
+            // capacity never overshoots the limit.
+            let frame_bound = self.config.max_frame_size.saturating_add(MAX_HEADER_LEN);
+            if 2 * self.input.capacity() <= frame_bound {
+                self.input.reserve(data.len());
+            } else {
+                let mut grown = BytesMut::with_capacity(needed.max(frame_bound));
+                grown.extend_from_slice(&self.input);
+                self.input = grown;
+            }
+        }
         self.input.extend_from_slice(data);
         self.timers.heard_from_peer();
     }
@@ -109,7 +124,9 @@ impl Connection {
         if self.state == State::Closed || self.is_write_buffer_full() {
             return Ok(None);
         }
-        match self.read_event() {
+        let result = self.read_event();
+        super::release_if_empty(&mut self.input);
+        match result {
             Ok(Some(event)) => Ok(Some(event)),
             Ok(None) if self.eof => {
                 // RFC 6455 §7.1.5: closed without a close frame → 1006.

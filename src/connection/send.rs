@@ -74,7 +74,10 @@ impl Connection {
     /// Every fragment of a message names the same `kind`; the last one has
     /// `fin` set. Control frames may be sent between fragments, other
     /// messages may not. The fragments of a text message must together be
-    /// UTF-8, but each may split a code point.
+    /// UTF-8, but each may split a code point. Each call sends exactly one
+    /// frame: [`Config::send_frame_size`] does not apply.
+    ///
+    /// [`Config::send_frame_size`]: crate::Config::send_frame_size
     ///
     /// ```
     /// use rfc6455::{Connection, Config, MessageKind, Role};
@@ -183,7 +186,7 @@ impl Connection {
         if self.writer.fragmented.is_some() {
             return Err(SendError::MessageInProgress);
         }
-        let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX);
+        let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX).max(1);
         if payload.len() <= frame_size {
             self.write_frame(opcode, true, payload);
             return Ok(());
