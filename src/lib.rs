@@ -73,14 +73,22 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(any(feature = "std", feature = "tokio"))]
+mod adapter;
+#[cfg(feature = "std")]
+pub mod blocking;
 mod close;
 mod config;
 mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 mod error;
 pub mod frame;
 pub mod handshake;
 mod mask;
 mod message;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod utf8;
 
 pub use close::{CloseCode, CloseFrame};

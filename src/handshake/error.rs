@@ -15,7 +15,7 @@ use super::Headers;
 ///   client; `status` then still names what a server would have answered,
 ///   and the client just closes the connection.
 /// - **The server's response failed the client's checks** (RFC 6455 §4.1):
-///   `UnexpectedStatus` to `UnofferedExtension`. `status` is `None`.
+///   `UnexpectedStatus` to `InvalidExtensionResponse`. `status` is `None`.
 /// - **The caller misused the API** (an unoffered subprotocol accepted, a
 ///   header with a line break, a bad URL...). `status` is `None`.
 ///
@@ -168,6 +168,17 @@ pub enum HandshakeError {
         /// The extension's name.
         name: String,
     },
+    /// The server accepted an offered extension with parameters the
+    /// client must refuse: unknown, repeated, invalid, or not matching the
+    /// offer (for `permessage-deflate`, RFC 7692 §7: the client "MUST
+    /// _Fail the WebSocket Connection_").
+    #[error("server's response for extension {name:?} is invalid: {reason}")]
+    InvalidExtensionResponse {
+        /// The extension's name.
+        name: String,
+        /// What is wrong with the parameters.
+        reason: String,
+    },
 
     /// The application chose a subprotocol the client did not offer. The
     /// server may only pick one of the client's (§4.2.2).
@@ -266,6 +277,7 @@ impl HandshakeError {
             | UnofferedSubprotocol { .. }
             | MultipleSubprotocols
             | UnofferedExtension { .. }
+            | InvalidExtensionResponse { .. }
             | AcceptUnofferedSubprotocol { .. }
             | InvalidHeader { .. }
             | ReservedHeader { .. }

@@ -1,0 +1,211 @@
+//! What the blocking and tokio adapters share: their error type, the
+//! rejection an accept callback returns, and a common face for the two
+//! handshake state machines. No I/O here either.
+
+use std::io;
+
+use crate::handshake::{ClientHandshake, HandshakeError, Request, Response, ServerHandshake};
+use crate::{CloseCode, CloseFrame, Connection, ProtocolError, SendError};
+
+/// The error of the blocking and tokio adapters.
+///
+/// Both adapters use this one type (it is re-exported as
+/// `rfc6455::blocking::Error` and `rfc6455::tokio::Error`), so code that
+/// handles errors works with either.
+///
+/// How a connection ends, as seen by `read`:
+///
+/// | the peer…                                            | `read` returns       |
+/// |------------------------------------------------------|----------------------|
+/// | completed the closing handshake (either side began)  | [`Closed`](Error::Closed), a clean close |
+/// | ended the transport without a close frame, or never answered ours within [`Config::close_timeout`](crate::Config::close_timeout) | [`AbnormalClose`](Error::AbnormalClose) (code 1006) |
+/// | broke the protocol (our close frame is sent)         | [`Protocol`](Error::Protocol) |
+/// | reset the connection, or the socket failed           | [`Io`](Error::Io)    |
+///
+/// These outcomes are sticky: every later `read` returns the same one
+/// (an `Io` error is reported once, then the connection counts as ended
+/// without a close frame). The tokio `Stream` ends with `None` after a
+/// clean close instead of yielding `Closed`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The closing handshake completed: both close frames were exchanged.
+    /// Holds the peer's code and reason (code 1005 when its close frame
+    /// had none). This is the normal end of a connection.
+    #[error("connection closed (code {}, reason {:?})", .0.code, .0.reason.as_str())]
+    Closed(CloseFrame),
+    /// The connection ended without a closing handshake (RFC 6455 close
+    /// code 1006): the transport ended before a close frame arrived, or
+    /// the peer did not answer our close frame in time.
+    #[error("connection ended without a closing handshake (code 1006)")]
+    AbnormalClose,
+    /// The peer broke the protocol or a configured limit. The close frame
+    /// naming the reason was sent (as far as the transport allowed) and the
+    /// connection is over.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// A send was refused (after a close, a control payload over 125
+    /// bytes, ...). Nothing was queued; the connection is unaffected.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// The opening handshake failed or was rejected. A server has written
+    /// the matching HTTP error response.
+    #[error(transparent)]
+    Handshake(#[from] HandshakeError),
+    /// The opening handshake did not complete within
+    /// [`Config::handshake_timeout`](crate::Config::handshake_timeout).
+    #[error("the opening handshake did not complete in time")]
+    HandshakeTimeout,
+    /// The transport failed. With the blocking adapter this includes
+    /// `WouldBlock` and `TimedOut` from a non-blocking socket or a socket
+    /// timeout: see [`is_would_block`](Error::is_would_block).
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+impl Error {
+    /// Whether this is an I/O error of kind `WouldBlock` or `TimedOut`: the
+    /// socket has nothing to give right now (non-blocking socket, or a read
+    /// or write timeout passed). Nothing is lost; call again later.
+    ///
+    /// ```
+    /// use std::io;
+    /// use rfc6455::blocking::Error;
+    ///
+    /// assert!(Error::Io(io::ErrorKind::WouldBlock.into()).is_would_block());
+    /// assert!(!Error::AbnormalClose.is_would_block());
+    /// ```
+    pub fn is_would_block(&self) -> bool {
+        matches!(self, Error::Io(e) if would_block(e))
+    }
+}
+
+/// Whether an I/O error only means "not now".
+pub(crate) fn would_block(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// The error that reports how a connection ended, once
+/// [`Connection::should_close_transport`] is true. `closed` is the close
+/// event the connection delivered, if any.
+pub(crate) fn end_of_connection(conn: &mut Connection, closed: Option<&CloseFrame>) -> Error {
+    match (conn.next_event(), closed) {
+        (Err(e), _) => Error::Protocol(e),
+        (_, Some(frame)) if frame.code != CloseCode::ABNORMAL => Error::Closed(frame.clone()),
+        _ => Error::AbnormalClose,
+    }
+}
+
+/// The error reported when `wss://` is asked of an adapter without TLS.
+pub(crate) fn no_tls() -> Error {
+    Error::Handshake(HandshakeError::InvalidUrl {
+        reason: "wss:// needs TLS, which the adapters' connect does not provide",
+    })
+}
+
+/// A refusal of an opening handshake: what an `accept_with` callback
+/// returns to answer with an HTTP error instead of `101`.
+///
+/// ```
+/// use rfc6455::blocking::Reject;
+///
+/// let reject = Reject::new(401)
+///     .header("WWW-Authenticate", "Bearer")
+///     .body("token required");
+/// # let _ = reject;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reject {
+    /// A refusal with `status` (300–599) and an empty body.
+    pub fn new(status: u16) -> Self {
+        Reject {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a response header. Without any, the body is sent as
+    /// `text/plain`.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets the response body.
+    #[must_use]
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Queues the response in `hs` and returns the error the adapter
+    /// reports. An invalid status or header is answered with a bare 500.
+    pub(crate) fn apply(self, hs: &mut ServerHandshake) -> HandshakeError {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let queued = if headers.is_empty() {
+            hs.reject(self.status, &self.body)
+        } else {
+            hs.reject_with_headers(self.status, &headers, &self.body)
+        };
+        match queued {
+            Ok(()) => HandshakeError::Rejected {
+                status: self.status,
+            },
+            Err(e) => {
+                let _ = hs.reject(500, b"");
+                e
+            }
+        }
+    }
+}
+
+/// The I/O face of both handshake state machines, so that each adapter
+/// drives them with one loop.
+pub(crate) trait Handshake {
+    /// What a completed handshake yields.
+    type Done;
+    fn pending_output(&self) -> &[u8];
+    fn consume_output(&mut self, n: usize);
+    fn receive_data(&mut self, data: &[u8]) -> Result<Option<Self::Done>, HandshakeError>;
+    fn receive_eof(&mut self) -> HandshakeError;
+}
+
+macro_rules! impl_handshake {
+    ($ty:ty, $done:ty) => {
+        impl Handshake for $ty {
+            type Done = $done;
+            fn pending_output(&self) -> &[u8] {
+                <$ty>::pending_output(self)
+            }
+            fn consume_output(&mut self, n: usize) {
+                <$ty>::consume_output(self, n)
+            }
+            fn receive_data(&mut self, data: &[u8]) -> Result<Option<$done>, HandshakeError> {
+                <$ty>::receive_data(self, data)
+            }
+            fn receive_eof(&mut self) -> HandshakeError {
+                <$ty>::receive_eof(self)
+                    .err()
+                    .unwrap_or(HandshakeError::UnexpectedEof)
+            }
+        }
+    };
+}
+
+impl_handshake!(ServerHandshake, Request);
+impl_handshake!(ClientHandshake, Response);

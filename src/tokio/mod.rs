@@ -1,0 +1,206 @@
+//! Tokio adapter: a [`WebSocket`] over any `AsyncRead + AsyncWrite`, with
+//! `Stream` and `Sink` implementations and a [`split`](WebSocket::split)
+//! into halves that two tasks drive independently.
+//!
+//! The socket is polled directly; the [`Connection`](crate::Connection) and the socket sit
+//! behind a `std::sync::Mutex` that is held only inside a `poll_*` call,
+//! never across an `.await`. The read half answers pings and echoes close
+//! frames by writing them itself, so a task that only writes never needs
+//! a reader's help, and writing never waits on reading. A write waits
+//! (`send` does not return, `poll_ready` is `Pending`) while the output
+//! holds [`Config::write_buffer_high_water`] bytes or more.
+//!
+//! Keepalive and close timers run while the read side is polled: a split
+//! read half must be polled (with `read` or `next`) for pings to be
+//! answered, timers to fire and the connection to close. A runtime with
+//! the time driver is needed (`#[tokio::main]` has it).
+//!
+//! # Server
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use rfc6455::tokio as ws;
+//!
+//! # async fn f() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+//! loop {
+//!     let (stream, _) = listener.accept().await?;
+//!     tokio::spawn(async move {
+//!         let mut socket = ws::accept(stream).await?;
+//!         while let Some(message) = socket.next().await {
+//!             socket.send(message?).await?; // echo
+//!         }
+//!         Ok::<_, ws::Error>(()) // the client closed cleanly
+//!     });
+//! }
+//! # }
+//! ```
+//!
+//! # Client
+//!
+//! ```no_run
+//! use futures_util::{SinkExt, StreamExt};
+//! use rfc6455::{CloseCode, Message, tokio as ws};
+//!
+//! # async fn f() -> Result<(), ws::Error> {
+//! let (mut socket, _response) = ws::connect("ws://127.0.0.1:9001/chat").await?;
+//! socket.send(Message::text("hello")).await?;
+//! println!("{:?}", socket.next().await);
+//! socket.close(CloseCode::NORMAL, "bye").await?;
+//! while let Some(message) = socket.next().await { // ends at the server's reply
+//!     message?;
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::io;
+
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use ::tokio::net::TcpStream;
+use ::tokio::time::timeout;
+
+mod socket;
+
+pub use self::socket::{ReadHalf, WebSocket, WriteHalf};
+use crate::Config;
+pub use crate::adapter::{Error, Reject};
+use crate::adapter::{Handshake, no_tls};
+use crate::handshake::{
+    Accept, ClientHandshake, ClientRequest, Request, Response, ServerHandshake,
+};
+
+/// Connects to a `ws://` URL and runs the opening handshake, with the
+/// default [`Config`].
+pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
+    connect_with_config(ClientRequest::new(url)?, Config::default()).await
+}
+
+/// Like [`connect`], with a request carrying subprotocols, headers or an
+/// origin, and a [`Config`]. Connecting and the handshake together take
+/// at most [`Config::handshake_timeout`].
+pub async fn connect_with_config(
+    request: ClientRequest,
+    config: Config,
+) -> Result<(WebSocket<TcpStream>, Response), Error> {
+    if request.is_secure() {
+        return Err(no_tls());
+    }
+    let limit = config.handshake_timeout;
+    let handshake = async move {
+        let mut stream = TcpStream::connect((request.host(), request.port())).await?;
+        stream.set_nodelay(true)?;
+        let mut hs = ClientHandshake::new(request, &config)?;
+        let response = run_handshake(&mut stream, &mut hs).await?;
+        Ok((
+            WebSocket::from_connection(stream, hs.into_connection()?),
+            response,
+        ))
+    };
+    timeout(limit, handshake)
+        .await
+        .map_err(|_| Error::HandshakeTimeout)?
+}
+
+/// Runs the server side of the opening handshake, accepting any valid
+/// request, with the default [`Config`].
+pub async fn accept<S>(stream: S) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    accept_with_config(stream, Config::default(), |_| Ok(Accept::new())).await
+}
+
+/// Runs the server side of the opening handshake; `callback` sees the
+/// [`Request`] and accepts it (choosing a subprotocol, adding headers) or
+/// refuses it with an HTTP status.
+///
+/// ```no_run
+/// use rfc6455::handshake::Accept;
+/// use rfc6455::tokio::{self as ws, Reject};
+///
+/// # async fn f(stream: tokio::net::TcpStream) -> Result<(), ws::Error> {
+/// let socket = ws::accept_with(stream, |request| {
+///     if request.path() != "/chat" {
+///         return Err(Reject::new(404));
+///     }
+///     Ok(Accept::new().subprotocol_from(request, &["v2.chat", "v1.chat"]))
+/// })
+/// .await?;
+/// # Ok(()) }
+/// ```
+pub async fn accept_with<S, F>(stream: S, callback: F) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&Request) -> Result<Accept, Reject>,
+{
+    accept_with_config(stream, Config::default(), callback).await
+}
+
+/// Like [`accept_with`], with a [`Config`]. The whole handshake takes at
+/// most [`Config::handshake_timeout`] ([`Error::HandshakeTimeout`]); an
+/// invalid or refused request is answered with its HTTP error first.
+pub async fn accept_with_config<S, F>(
+    mut stream: S,
+    config: Config,
+    callback: F,
+) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&Request) -> Result<Accept, Reject>,
+{
+    let limit = config.handshake_timeout;
+    let handshake = async move {
+        let mut hs = ServerHandshake::new(&config);
+        let request = run_handshake(&mut stream, &mut hs).await?;
+        let conn = match callback(&request) {
+            Ok(accept) => hs.accept(&request, accept)?,
+            Err(reject) => {
+                let error = reject.apply(&mut hs);
+                let _ = write_handshake(&mut stream, &mut hs).await;
+                return Err(error.into());
+            }
+        };
+        let mut ws = WebSocket::from_connection(stream, conn);
+        ws.flush().await?; // the 101 response
+        Ok(ws)
+    };
+    timeout(limit, handshake)
+        .await
+        .map_err(|_| Error::HandshakeTimeout)?
+}
+
+/// Moves handshake bytes both ways until the handshake completes or fails
+/// (after writing any error response it queued).
+async fn run_handshake<S, H>(stream: &mut S, hs: &mut H) -> Result<H::Done, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    H: Handshake,
+{
+    let mut buf = [0; 4096];
+    loop {
+        write_handshake(stream, hs).await?;
+        let result = match stream.read(&mut buf).await? {
+            0 => Err(hs.receive_eof()),
+            n => hs.receive_data(&buf[..n]),
+        };
+        match result {
+            Ok(Some(done)) => return Ok(done),
+            Ok(None) => {}
+            Err(e) => {
+                let _ = write_handshake(stream, hs).await;
+                return Err(e.into());
+            }
+        }
+    }
+}
+
+async fn write_handshake<S, H>(stream: &mut S, hs: &mut H) -> io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+    H: Handshake,
+{
+    stream.write_all(hs.pending_output()).await?;
+    let n = hs.pending_output().len();
+    hs.consume_output(n);
+    stream.flush().await
+}

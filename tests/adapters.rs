@@ -1,0 +1,56 @@
+//! The scenario suite (`tests/scenarios/`) against both adapters, in both
+//! roles, over loopback TCP. Each scenario is written once; this file only
+//! instantiates the matrix.
+
+mod scenarios;
+
+/// For one adapter: every peer scenario as client and as server, and the
+/// handshake scenarios.
+macro_rules! suite {
+    ($adapter:ident, $subject:ty) => {
+        mod $adapter {
+            use crate::scenarios::{cases, run_client, run_server};
+
+            suite!(@peer $subject; text: Text, binary: Binary, fragmented: Fragmented,
+                large_16_mib: Large, burst: Burst, ping_pong: PingPong,
+                close_by_subject: CloseBySubject, close_by_peer: CloseByPeer,
+                reset_after_close: ResetAfterClose,
+                reset_while_writing: ResetWhileWriting,
+                abrupt_eof: AbruptEof, protocol_violation: ProtocolViolation,
+                invalid_utf8: InvalidUtf8, back_pressure: BackPressure,
+                keepalive_timeout: KeepaliveTimeout, keepalive_answered: KeepaliveAnswered,
+                close_timeout: CloseTimeout);
+
+            suite!(@fn $subject; handshake_timeouts, connect_timeout, rejected, malformed,
+                subprotocols, from_upgraded);
+        }
+    };
+    (@peer $subject:ty; $($name:ident: $case:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+
+                #[test]
+                fn as_client() {
+                    run_client::<$subject, _>(cases::$case::default());
+                }
+
+                #[test]
+                fn as_server() {
+                    run_server::<$subject, _>(cases::$case::default());
+                }
+            }
+        )*
+    };
+    (@fn $subject:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                cases::$name::<$subject>();
+            }
+        )*
+    };
+}
+
+suite!(blocking, crate::scenarios::Blocking);
+suite!(tokio, crate::scenarios::Tokio);

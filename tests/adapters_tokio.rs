@@ -1,0 +1,217 @@
+//! What only the tokio adapter has: split halves driven by two tasks, the
+//! `Sink`'s back-pressure, and the `Stream`'s end.
+
+mod scenarios;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rfc6455::handshake::ClientRequest;
+use rfc6455::tokio::{Error, WebSocket};
+use rfc6455::{CloseCode, Config, Event, Message};
+use scenarios::Peer;
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Starts a peer server on a thread; returns its port and handle.
+fn peer_server(script: impl FnOnce(Peer) + Send + 'static) -> (u16, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = thread::spawn(move || script(Peer::server(listener.accept().unwrap().0, &[])));
+    (port, handle)
+}
+
+async fn connect(port: u16, config: Config) -> WebSocket<TcpStream> {
+    let request = ClientRequest::from_parts("127.0.0.1", port, "/").unwrap();
+    rfc6455::tokio::connect_with_config(request, config)
+        .await
+        .unwrap()
+        .0
+}
+
+/// The read half answers a ping by itself while the write half is idle in
+/// another task; the write half sends while the read half waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_half_answers_pings_while_writer_idles() {
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let (port, peer) = peer_server(move |mut peer| {
+        assert_eq!(peer.expect_message(), Message::text("w1"));
+        peer.conn.send_ping(b"anyone?").unwrap();
+        peer.flush();
+        assert_eq!(peer.next_event().unwrap(), Event::Pong("anyone?".into()));
+        go_tx.send(()).unwrap();
+        assert_eq!(peer.expect_message(), Message::text("w2"));
+        peer.close(CloseCode::NORMAL, "done");
+    });
+    let (mut read, mut write) = connect(port, Config::default()).await.split();
+    let reader = tokio::spawn(async move {
+        let mut messages = 0;
+        while let Some(message) = read.next().await {
+            message.unwrap();
+            messages += 1;
+        }
+        (messages, read.close_frame())
+    });
+    let writer = tokio::spawn(async move {
+        write.send(Message::text("w1")).await.unwrap();
+        go_rx.await.unwrap(); // idle until the peer got its pong
+        write.send(Message::text("w2")).await.unwrap();
+    });
+    timeout(LIMIT, writer).await.unwrap().unwrap();
+    let (messages, close) = timeout(LIMIT, reader).await.unwrap().unwrap();
+    assert_eq!(messages, 0);
+    assert_eq!(close.unwrap().code, CloseCode::NORMAL);
+    peer.join().unwrap();
+}
+
+/// Both halves compete for the socket's write readiness: a flood of pings
+/// (pongs written by the read half) while the write half sends 32 MiB.
+/// Neither half may be left unwoken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn halves_share_write_readiness() {
+    let (port, peer) = peer_server(|mut peer| {
+        for i in 0..2000u32 {
+            peer.conn.send_ping(&i.to_be_bytes()).unwrap();
+        }
+        peer.flush();
+        let (mut pongs, mut messages) = (0, 0);
+        while pongs < 2000 || messages < 32 {
+            match peer.next_event().unwrap() {
+                Event::Pong(_) => pongs += 1,
+                Event::Message(m) => {
+                    assert_eq!(m.len(), 1 << 20);
+                    messages += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let config = Config::default().write_buffer_high_water(64 << 10);
+    let (mut read, mut write) = connect(port, config).await.split();
+    let reader = tokio::spawn(async move { while read.next().await.is_some() {} });
+    let writer = tokio::spawn(async move {
+        for _ in 0..32 {
+            write.send(Message::binary(vec![7; 1 << 20])).await.unwrap();
+        }
+    });
+    timeout(LIMIT, writer).await.unwrap().unwrap();
+    timeout(LIMIT, reader).await.unwrap().unwrap();
+    peer.join().unwrap();
+}
+
+/// `feed` never flushes, so only `poll_ready` can stop the output from
+/// growing: with a peer that does not read, the sender must stall.
+#[tokio::test]
+async fn sink_poll_ready_applies_back_pressure() {
+    const COUNT: usize = 64;
+    let fed = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&fed);
+    let (port, peer) = peer_server(move |mut peer| {
+        thread::sleep(Duration::from_millis(700));
+        let n = seen.load(Ordering::SeqCst);
+        assert!(n < COUNT, "all {n} messages were buffered");
+        for _ in 0..COUNT {
+            assert_eq!(peer.expect_message().len(), 1 << 20);
+        }
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let config = Config::default().write_buffer_high_water(256 << 10);
+    let mut ws = connect(port, config).await;
+    let sender = async {
+        for i in 0..COUNT {
+            ws.feed(Message::binary(vec![1; 1 << 20])).await.unwrap();
+            fed.store(i + 1, Ordering::SeqCst);
+        }
+        SinkExt::flush(&mut ws).await.unwrap();
+        assert!(ws.next().await.is_none()); // the peer's close: a clean end
+    };
+    timeout(LIMIT, sender).await.unwrap();
+    peer.join().unwrap();
+}
+
+/// The `Stream` ends with `None` after a clean close and yields the
+/// abnormal end as an error first; `read` keeps reporting the end.
+#[tokio::test]
+async fn stream_end() {
+    let (port, peer) = peer_server(|mut peer| {
+        peer.close(CloseCode::from(4000), "app says bye");
+    });
+    let mut ws = connect(port, Config::default()).await;
+    assert!(timeout(LIMIT, ws.next()).await.unwrap().is_none());
+    assert!(ws.next().await.is_none());
+    assert_eq!(ws.close_frame().unwrap().reason, "app says bye");
+    assert!(matches!(ws.read().await, Err(Error::Closed(f)) if u16::from(f.code) == 4000));
+    peer.join().unwrap();
+
+    let (port, peer) = peer_server(drop);
+    let mut ws = connect(port, Config::default()).await;
+    let first = timeout(LIMIT, ws.next()).await.unwrap();
+    assert!(matches!(first, Some(Err(Error::AbnormalClose))));
+    assert!(ws.next().await.is_none());
+    assert!(matches!(ws.read().await, Err(Error::AbnormalClose)));
+    peer.join().unwrap();
+}
+
+/// `Sink::close` sends a 1000 close frame; the stream then ends cleanly.
+#[tokio::test]
+async fn sink_close_then_stream_end() {
+    let (port, peer) = peer_server(|mut peer| {
+        assert_eq!(peer.expect_close().code, CloseCode::NORMAL);
+        peer.finish();
+    });
+    let mut ws = connect(port, Config::default()).await;
+    timeout(LIMIT, SinkExt::close(&mut ws))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(timeout(LIMIT, ws.next()).await.unwrap().is_none());
+    assert_eq!(ws.close_frame().unwrap().code, CloseCode::NORMAL);
+    peer.join().unwrap();
+}
+
+/// The write half is blocked sending a message bigger than the socket
+/// buffers; a ping then makes the read half try to write too (taking the
+/// socket's write waker). When the peer drains, whichever half writes the
+/// rest, the writer's `send` must still be woken and complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_writer_is_woken_when_reader_flushes() {
+    let (port, peer) = peer_server(|mut peer| {
+        thread::sleep(Duration::from_millis(300)); // the writer blocks
+        peer.conn.send_ping(b"wake the reader").unwrap();
+        peer.flush();
+        thread::sleep(Duration::from_millis(300)); // the reader tries to write
+        assert_eq!(peer.expect_message().len(), 32 << 20);
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let (mut read, mut write) = connect(port, Config::default()).await.split();
+    let reader = tokio::spawn(async move { while read.next().await.is_some() {} });
+    let writer = tokio::spawn(async move {
+        write
+            .send(Message::binary(vec![5; 32 << 20]))
+            .await
+            .unwrap();
+    });
+    timeout(Duration::from_secs(10), writer)
+        .await
+        .expect("the writer was never woken")
+        .unwrap();
+    timeout(LIMIT, reader).await.unwrap().unwrap();
+    peer.join().unwrap();
+}
+
+/// The handles can move between tasks and threads.
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<WebSocket<TcpStream>>();
+    check::<rfc6455::tokio::ReadHalf<TcpStream>>();
+    check::<rfc6455::tokio::WriteHalf<TcpStream>>();
+    check::<Error>();
+}
