@@ -79,6 +79,13 @@ pub struct Config {
     /// nothing, cannot hold a connection open. The core has no clock: this
     /// is applied by the blocking and tokio adapters. Default: 10 s.
     pub handshake_timeout: Duration,
+    /// permessage-deflate (RFC 7692): offered by a client, accepted by a
+    /// server when the client offers it. `None` (the default) leaves
+    /// messages uncompressed: compression costs CPU and about 45–420 KiB
+    /// per connection while in use (see [`deflate`](crate::deflate)), a
+    /// trade to choose knowingly.
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<crate::deflate::DeflateConfig>,
     /// Output buffer size above which [`Connection::is_write_buffer_full`]
     /// reports that the writer should drain before more data is queued.
     /// Adapters use it for back-pressure. Default: 1 MiB.
@@ -101,6 +108,8 @@ impl Default for Config {
             keepalive_timeout: Duration::from_secs(20),
             close_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
+            #[cfg(feature = "deflate")]
+            deflate: None,
             write_buffer_high_water: 1 << 20,
         }
     }
@@ -177,6 +186,23 @@ impl Config {
     #[must_use]
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Enables permessage-deflate with these parameters, or disables it
+    /// with `None`; see [`deflate`](Config::deflate).
+    ///
+    /// ```
+    /// use rfc6455::Config;
+    /// use rfc6455::deflate::DeflateConfig;
+    ///
+    /// let config = Config::default().deflate(DeflateConfig::default().client_no_context_takeover(true));
+    /// assert!(config.deflate.is_some());
+    /// ```
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub fn deflate(mut self, deflate: impl Into<Option<crate::deflate::DeflateConfig>>) -> Self {
+        self.deflate = deflate.into();
         self
     }
 

@@ -57,6 +57,9 @@ pub enum ProtocolError {
     /// A close frame whose reason is not UTF-8 (§5.5.1).
     #[error("close reason is not valid UTF-8 (RFC 6455 §5.5.1)")]
     InvalidCloseReason,
+    /// A compressed message (RFC 7692) is not a valid DEFLATE stream.
+    #[error("compressed message is not valid DEFLATE data (RFC 7692 §7.2.2)")]
+    InvalidCompressedData,
     /// A frame header announced more payload than
     /// [`Config::max_frame_size`](crate::Config::max_frame_size).
     #[error("frame of {size} bytes exceeds the limit of {limit}")]
@@ -91,7 +94,7 @@ impl ProtocolError {
     pub fn close_code(&self) -> CloseCode {
         use ProtocolError::*;
         match self {
-            InvalidUtf8 | InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
+            InvalidUtf8 | InvalidCloseReason | InvalidCompressedData => CloseCode::INVALID_PAYLOAD,
             FrameTooBig { .. } | MessageTooBig { .. } => CloseCode::MESSAGE_TOO_BIG,
             KeepaliveTimeout => CloseCode::INTERNAL_ERROR,
             ReservedBits(_)

@@ -83,6 +83,7 @@ mod connection;
 #[cfg(feature = "deflate")]
 pub mod deflate;
 mod error;
+mod extension;
 pub mod frame;
 pub mod handshake;
 mod mask;

@@ -8,6 +8,7 @@ use std::fmt;
 
 use bytes::{Bytes, BytesMut};
 
+use crate::extension::{Agreed, Extension};
 use crate::{CloseFrame, Config, Message, ProtocolError, Role};
 
 mod recv;
@@ -104,6 +105,8 @@ pub struct Connection {
     /// The adapter should close the transport once the output is written.
     close_transport: bool,
     subprotocol: Option<String>,
+    /// The extension negotiated in the opening handshake, if any.
+    extension: Option<Box<dyn Extension>>,
 }
 
 impl Connection {
@@ -127,6 +130,7 @@ impl Connection {
             eof: false,
             close_transport: false,
             subprotocol: None,
+            extension: None,
         }
     }
 
@@ -195,7 +199,11 @@ impl Connection {
     /// released, so an idle connection returns to a small size after a
     /// large message.
     pub fn memory_usage(&self) -> usize {
-        self.input.capacity() + self.reader.memory_usage() + self.output.capacity()
+        self.input.capacity()
+            + self.reader.memory_usage()
+            + self.writer.memory_usage()
+            + self.output.capacity()
+            + self.extension.as_ref().map_or(0, |e| e.memory_usage())
     }
 
     /// Queues bytes written ahead of every frame: the 101 response of a
@@ -204,8 +212,26 @@ impl Connection {
         self.output.extend_from_slice(bytes);
     }
 
-    pub(crate) fn set_subprotocol(&mut self, subprotocol: Option<String>) {
+    /// Records the subprotocol agreed in an opening handshake done
+    /// elsewhere (an HTTP server's upgrade), for [`subprotocol`](Self::subprotocol).
+    pub fn set_subprotocol(&mut self, subprotocol: Option<String>) {
         self.subprotocol = subprotocol;
+    }
+
+    /// Turns on permessage-deflate with parameters agreed in an opening
+    /// handshake done elsewhere (see
+    /// [`deflate::server_accept`](crate::deflate::server_accept) and
+    /// [`deflate::client_accept`](crate::deflate::client_accept)). Call it
+    /// before any data is sent or received; the handshakes of this crate
+    /// call it themselves.
+    #[cfg(feature = "deflate")]
+    pub fn set_deflate(&mut self, params: crate::deflate::DeflateParams) {
+        self.set_agreed(Agreed::Deflate(params));
+    }
+
+    /// Installs the extension the opening handshake agreed on.
+    pub(crate) fn set_agreed(&mut self, agreed: Agreed) {
+        self.extension = agreed.instantiate();
     }
 
     /// Moves to `Closed` after the closing handshake, or after the transport
@@ -278,6 +304,7 @@ impl fmt::Debug for Connection {
             .field("pending_output", &self.output.len())
             .field("error", &self.error)
             .field("subprotocol", &self.subprotocol)
+            .field("extension", &self.extension.is_some())
             .finish_non_exhaustive()
     }
 }

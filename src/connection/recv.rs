@@ -4,6 +4,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::{Connection, Event, State};
 use crate::close::parse_close_payload;
+use crate::extension::Extension;
 use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, apply_mask};
 use crate::{
     CloseCode, CloseFrame, Message, MessageKind, ProtocolError, Role, Utf8Bytes, Utf8Validator,
@@ -31,9 +32,12 @@ struct FrameInProgress {
 
 struct Partial {
     kind: MessageKind,
-    /// The payload of the frames received so far. Empty until a message
-    /// spans more than one frame: a single-frame message is handed over
-    /// without a copy.
+    /// The first frame carried the extension's RSV bits: the payload is
+    /// decoded by the extension as it arrives, into `data`.
+    encoded: bool,
+    /// The payload of the frames received so far (decoded, if `encoded`).
+    /// Empty until a plain message spans more than one frame: a
+    /// single-frame message is handed over without a copy.
     data: Vec<u8>,
 }
 
@@ -42,21 +46,38 @@ impl Reader {
         self.message.as_ref().map_or(0, |m| m.data.capacity())
     }
 
-    /// Whether the frame in progress carries text that must be validated.
-    fn frame_is_text(&self, header: &FrameHeader) -> bool {
-        match header.opcode {
-            OpCode::Text => true,
-            OpCode::Continuation => {
-                matches!(
-                    self.message,
-                    Some(Partial {
-                        kind: MessageKind::Text,
-                        ..
-                    })
-                )
-            }
-            _ => false,
+    /// Takes in payload bytes of the frame in progress, already unmasked:
+    /// decodes them if the message is encoded, and checks text as it comes.
+    fn absorb(
+        &mut self,
+        header: &FrameHeader,
+        fresh: &[u8],
+        extension: Option<&mut Box<dyn Extension>>,
+        limit: usize,
+    ) -> Result<(), ProtocolError> {
+        if header.opcode.is_control() {
+            return Ok(());
         }
+        let Some(partial) = self.message.as_mut() else {
+            return Ok(());
+        };
+        let checked = match (partial.encoded, extension) {
+            (true, Some(extension)) => {
+                let start = partial.data.len();
+                extension.decode(fresh, &mut partial.data, limit)?;
+                &partial.data[start..]
+            }
+            _ => fresh,
+        };
+        if partial.kind == MessageKind::Text {
+            // RFC 6455 §8.1: when an endpoint is to interpret a byte stream
+            // as UTF-8 but finds it is not, it MUST _Fail the WebSocket
+            // Connection_ — here, at the first bad byte.
+            self.utf8
+                .feed(checked)
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        Ok(())
     }
 }
 
@@ -169,15 +190,9 @@ impl Connection {
                 if let Some(key) = frame.header.mask {
                     apply_mask(fresh, key, frame.done);
                 }
-                if self.reader.frame_is_text(&frame.header) {
-                    // RFC 6455 §8.1: when an endpoint is to interpret a byte
-                    // stream as UTF-8 but finds it is not, it MUST _Fail the
-                    // WebSocket Connection_ — here, at the first bad byte.
-                    self.reader
-                        .utf8
-                        .feed(fresh)
-                        .map_err(|_| ProtocolError::InvalidUtf8)?;
-                }
+                let limit = self.config.max_message_size;
+                self.reader
+                    .absorb(&frame.header, fresh, self.extension.as_mut(), limit)?;
                 frame.done = available;
             }
             if frame.done < frame.len {
@@ -205,10 +220,18 @@ impl Connection {
             _ => {}
         }
         // RFC 6455 §5.2: RSV1–3 MUST be 0 unless an extension is negotiated
-        // that defines meanings for non-zero values.
-        if header.rsv != 0 {
+        // that defines meanings for non-zero values. The extension's bits
+        // are allowed only on the first frame of a data message (RFC 7692
+        // §6.1: an endpoint MUST NOT set RSV1 on control frames or on the
+        // continuation frames of a message).
+        let owned = match (header.opcode, &self.extension) {
+            (OpCode::Text | OpCode::Binary, Some(extension)) => extension.rsv_bits(),
+            _ => 0,
+        };
+        if header.rsv & !owned != 0 {
             return Err(ProtocolError::ReservedBits(header.rsv));
         }
+        let encoded = header.rsv & owned != 0;
         let limit = self.config.max_frame_size;
         let len = usize::try_from(header.payload_len)
             .ok()
@@ -217,21 +240,25 @@ impl Connection {
                 size: header.payload_len,
                 limit,
             })?;
-        let so_far = match (header.opcode, &self.reader.message) {
+        // The message size as far as the headers tell. An encoded message's
+        // size is known only once decoded: the extension enforces the limit
+        // while decoding.
+        let plain_size = match (header.opcode, &self.reader.message) {
             // RFC 6455 §5.4: a fragmented message consists of a frame with
             // an opcode, then continuation frames; anything else is an error.
             (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
             (OpCode::Text | OpCode::Binary, Some(_)) => {
                 return Err(ProtocolError::ExpectedContinuation);
             }
-            (OpCode::Continuation, Some(partial)) => partial.data.len(),
-            (OpCode::Text | OpCode::Binary, None) => 0,
+            (OpCode::Continuation, Some(partial)) => {
+                (!partial.encoded).then(|| partial.data.len() + len)
+            }
+            (OpCode::Text | OpCode::Binary, None) => (!encoded).then_some(len),
             _ => return Ok(len),
         };
-        let total = so_far + len;
-        if total > self.config.max_message_size {
+        if let Some(size) = plain_size.filter(|&size| size > self.config.max_message_size) {
             return Err(ProtocolError::MessageTooBig {
-                size: total as u64,
+                size: size as u64,
                 limit: self.config.max_message_size,
             });
         }
@@ -242,6 +269,7 @@ impl Connection {
         } {
             self.reader.message = Some(Partial {
                 kind,
+                encoded,
                 data: Vec::new(),
             });
             self.reader.utf8.reset();
@@ -264,7 +292,7 @@ impl Connection {
                     // RFC 6455 §5.5.2: upon receipt of a Ping frame, an
                     // endpoint MUST send a Pong frame in response, with the
                     // same Application data.
-                    self.write_frame(OpCode::Pong, true, &payload);
+                    self.write_frame(OpCode::Pong, true, 0, &payload);
                 }
                 Ok(Some(Event::Ping(payload)))
             }
@@ -274,21 +302,46 @@ impl Connection {
     }
 
     fn on_data(&mut self, fin: bool, payload: Bytes) -> Result<Option<Message>, ProtocolError> {
+        let limit = self.config.max_message_size;
         let Some(partial) = self.reader.message.as_mut() else {
             // check_header opened the message for this data frame.
             return Ok(None);
         };
-        if !fin {
-            append_bounded(&mut partial.data, &payload, self.config.max_message_size);
-            return Ok(None);
+        match (partial.encoded, fin) {
+            // The extension took this frame's payload as it arrived.
+            (true, false) => return Ok(None),
+            (true, true) => {
+                if let Some(extension) = self.extension.as_mut() {
+                    let start = partial.data.len();
+                    extension.finish_decode(&mut partial.data, limit)?;
+                    if partial.kind == MessageKind::Text {
+                        self.reader
+                            .utf8
+                            .feed(&partial.data[start..])
+                            .map_err(|_| ProtocolError::InvalidUtf8)?;
+                    }
+                }
+            }
+            (false, false) => {
+                append_bounded(&mut partial.data, &payload, limit);
+                return Ok(None);
+            }
+            (false, true) => {}
         }
-        let Some(Partial { kind, mut data }) = self.reader.message.take() else {
+        let Some(Partial {
+            kind,
+            encoded,
+            mut data,
+        }) = self.reader.message.take()
+        else {
             return Ok(None);
         };
-        let payload = if data.is_empty() {
+        let payload = if !encoded && data.is_empty() {
             payload
         } else {
-            append_bounded(&mut data, &payload, self.config.max_message_size);
+            if !encoded {
+                append_bounded(&mut data, &payload, limit);
+            }
             Bytes::from(data)
         };
         Ok(Some(match kind {

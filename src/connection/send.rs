@@ -16,7 +16,18 @@ pub(super) struct Writer {
     utf8: Utf8Validator,
     /// Where a client's masking keys come from.
     mask_keys: MaskKeys,
+    /// Reused buffer for a message encoded by an extension.
+    encoded: Vec<u8>,
 }
+
+impl Writer {
+    pub(super) fn memory_usage(&self) -> usize {
+        self.encoded.capacity()
+    }
+}
+
+/// The largest encoding buffer kept between messages.
+const RETAINED_ENCODING_BUFFER: usize = 64 << 10;
 
 /// The source of masking keys.
 #[derive(Default)]
@@ -112,7 +123,7 @@ impl Connection {
             }
             self.writer.utf8 = utf8;
         }
-        self.write_frame(opcode, fin, payload);
+        self.write_frame(opcode, fin, 0, payload);
         self.writer.fragmented = if fin { None } else { Some(kind) };
         Ok(())
     }
@@ -186,18 +197,36 @@ impl Connection {
         if self.writer.fragmented.is_some() {
             return Err(SendError::MessageInProgress);
         }
-        let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX).max(1);
-        if payload.len() <= frame_size {
-            self.write_frame(opcode, true, payload);
-            return Ok(());
-        }
-        let mut chunks = payload.chunks(frame_size).peekable();
-        let mut opcode = opcode;
-        while let Some(chunk) = chunks.next() {
-            self.write_frame(opcode, chunks.peek().is_none(), chunk);
-            opcode = OpCode::Continuation;
+        match self.extension.as_mut() {
+            Some(extension) if extension.should_encode(payload.len()) => {
+                let rsv = extension.rsv_bits();
+                let mut encoded = std::mem::take(&mut self.writer.encoded);
+                encoded.clear();
+                extension.encode(payload, &mut encoded);
+                self.write_message(opcode, rsv, &encoded);
+                if encoded.capacity() <= RETAINED_ENCODING_BUFFER {
+                    self.writer.encoded = encoded;
+                }
+            }
+            _ => self.write_message(opcode, 0, payload),
         }
         Ok(())
+    }
+
+    /// Frames a message, in pieces of at most `send_frame_size`, with the
+    /// extension bits `rsv` on the first frame only.
+    fn write_message(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {
+        let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX).max(1);
+        if payload.len() <= frame_size {
+            self.write_frame(opcode, true, rsv, payload);
+            return;
+        }
+        let mut chunks = payload.chunks(frame_size).peekable();
+        let (mut opcode, mut rsv) = (opcode, rsv);
+        while let Some(chunk) = chunks.next() {
+            self.write_frame(opcode, chunks.peek().is_none(), rsv, chunk);
+            (opcode, rsv) = (OpCode::Continuation, 0);
+        }
     }
 
     fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
@@ -209,18 +238,18 @@ impl Connection {
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(SendError::ControlPayloadTooLong(payload.len()));
         }
-        self.write_frame(opcode, true, payload);
+        self.write_frame(opcode, true, 0, payload);
         Ok(())
     }
 
     /// Queues a close frame; the caller has checked the code and reason.
     pub(super) fn write_close(&mut self, code: CloseCode, reason: &str) {
         let body = CloseFrame::encode_payload(code, reason);
-        self.write_frame(OpCode::Close, true, &body);
+        self.write_frame(OpCode::Close, true, 0, &body);
     }
 
     /// Encodes one frame into the output buffer, masked for a client.
-    pub(super) fn write_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {
+    pub(super) fn write_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: &[u8]) {
         // RFC 6455 §5.1: a client MUST mask all frames that it sends to the
         // server; a server MUST NOT mask any frames that it sends.
         let mask = match self.role {
@@ -229,7 +258,7 @@ impl Connection {
         };
         let header = FrameHeader {
             fin,
-            rsv: 0,
+            rsv,
             opcode,
             mask,
             payload_len: payload.len() as u64,

@@ -128,7 +128,7 @@ impl Connection {
             (Some(deadline), _) if now >= deadline => self.fail(ProtocolError::KeepaliveTimeout),
             (None, Some(heard)) if now >= heard + interval => {
                 t.ping_deadline = Some(now + self.config.keepalive_timeout);
-                self.write_frame(OpCode::Ping, true, &[]);
+                self.write_frame(OpCode::Ping, true, 0, &[]);
             }
             _ => {}
         }

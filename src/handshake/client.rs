@@ -10,6 +10,7 @@ use super::headers::{Headers, check_extra_header, is_field_value, is_token, writ
 use super::response::{Response, check_101, content_length, parse_response};
 use super::url::ClientRequest;
 use super::{HandshakeError, accept_key};
+use crate::extension::{self, Agreed};
 use crate::{Config, Connection, Role};
 
 /// Headers the handshake writes; [`ClientRequest::header`] may not add them.
@@ -79,6 +80,7 @@ enum State {
     Done {
         leftover: Vec<u8>,
         subprotocol: Option<String>,
+        agreed: Agreed,
     },
     Failed(HandshakeError),
 }
@@ -157,8 +159,15 @@ impl ClientHandshake {
             let list = request.subprotocols.join(", ");
             write_header(&mut out, "Sec-WebSocket-Protocol", list.as_bytes());
         }
-        if !request.extensions.is_empty() {
-            let list = request.extensions.join(", ");
+        // The extensions this crate runs (permessage-deflate when the
+        // Config enables it) follow the application's own offers.
+        let mut extensions = request.extensions.clone();
+        for offer in extension::client_offers(config) {
+            offered.push(offer.name.clone());
+            extensions.push(offer.to_string());
+        }
+        if !extensions.is_empty() {
+            let list = extensions.join(", ");
             write_header(&mut out, "Sec-WebSocket-Extensions", list.as_bytes());
         }
         for (name, value) in &request.headers {
@@ -266,9 +275,11 @@ impl ClientHandshake {
             &self.subprotocols,
             &self.extension_names,
         )?;
+        let agreed = extension::client_agree(response.extensions(), &self.config)?;
         self.state = State::Done {
             leftover: head.leftover,
             subprotocol: response.subprotocol().map(str::to_string),
+            agreed,
         };
         Ok(Some(response))
     }
@@ -328,11 +339,12 @@ impl ClientHandshake {
     /// [`receive_data`](Self::receive_data) has returned a response, or
     /// with the handshake's error if it failed.
     pub fn into_connection(self) -> Result<Connection, HandshakeError> {
-        let (leftover, subprotocol) = match self.state {
+        let (leftover, subprotocol, agreed) = match self.state {
             State::Done {
                 leftover,
                 subprotocol,
-            } => (leftover, subprotocol),
+                agreed,
+            } => (leftover, subprotocol, agreed),
             State::Failed(e) => return Err(e),
             State::Reading | State::Body { .. } => return Err(HandshakeError::NotComplete),
         };
@@ -341,6 +353,7 @@ impl ClientHandshake {
             conn.queue_raw_output(&self.output);
         }
         conn.set_subprotocol(subprotocol);
+        conn.set_agreed(agreed);
         if !leftover.is_empty() {
             conn.receive_data(&leftover);
         }
@@ -444,22 +457,57 @@ mod tests {
     }
 
     #[test]
+    fn an_accepted_extension_offered_by_hand_is_refused() {
+        // The application offered permessage-deflate itself, without
+        // enabling it in the Config: nothing would decode its frames.
+        let mut hs = offering();
+        let input = format!(
+            "{OK}Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=15\r\n\r\n"
+        );
+        assert!(matches!(
+            hs.receive_data(input.as_bytes()),
+            Err(HandshakeError::InvalidExtensionResponse { .. })
+        ));
+    }
+
+    #[cfg(feature = "deflate")]
+    #[test]
+    fn deflate_is_offered_and_agreed_through_the_config() {
+        let config = Config::default().deflate(crate::deflate::DeflateConfig::default());
+        let request = ClientRequest::new("ws://server.example.com/chat").unwrap();
+        let mut hs = ClientHandshake::with_key(request, &config, [7; 16]).unwrap();
+        let sent = String::from_utf8(hs.pending_output().to_vec()).unwrap();
+        assert!(
+            sent.contains(
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+            )
+        );
+        let accept = accept_key(STANDARD.encode([7u8; 16]).as_bytes());
+        let input = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\n\
+             Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n"
+        );
+        assert!(hs.receive_data(input.as_bytes()).unwrap().is_some());
+        let mut conn = hs.into_connection().unwrap();
+        // RFC 7692 §7.2.3.1: "Hello" compressed, with RSV1 on the frame.
+        conn.receive_data(b"\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00");
+        assert_eq!(
+            conn.next_event().unwrap(),
+            Some(crate::Event::Message(crate::Message::text("Hello")))
+        );
+    }
+
+    #[test]
     fn accepted_response() {
         let mut hs = offering();
-        let mut input = format!(
-            "{OK}Sec-WebSocket-Protocol: superchat\r\n\
-            Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=15\r\n\r\n"
-        )
-        .into_bytes();
+        let mut input = format!("{OK}Sec-WebSocket-Protocol: superchat\r\n\r\n").into_bytes();
         input.extend_from_slice(b"\x81\x02hi");
         let response = hs.receive_data(&input).unwrap().unwrap();
         assert_eq!(response.status(), 101);
         assert_eq!(response.subprotocol(), Some("superchat"));
-        assert_eq!(
-            response.extensions()[0].param("client_max_window_bits"),
-            Some(Some("15"))
-        );
-        assert_eq!(response.headers().len(), 5);
+        assert!(response.extensions().is_empty());
+        assert_eq!(response.headers().len(), 4);
         assert_eq!(hs.receive_data(b"!"), Ok(None));
         match &hs.state {
             State::Done { leftover, .. } => assert_eq!(leftover, b"\x81\x02hi!"),

@@ -4,6 +4,7 @@ use super::head::HeadReader;
 use super::headers::{check_extra_header, write_header};
 use super::request::{Request, parse_request};
 use super::{HandshakeError, reason_phrase, write_status_line};
+use crate::extension;
 use crate::{Config, Connection, Role};
 
 /// Headers an application may not add to the 101 response: the handshake
@@ -223,6 +224,17 @@ impl ServerHandshake {
         if let Some(protocol) = &options.subprotocol {
             write_header(&mut response, "Sec-WebSocket-Protocol", protocol.as_bytes());
         }
+        // RFC 6455 §9.1: the server lists the extensions it accepted, each
+        // one the client offered, with the parameters it chose.
+        let (agreed, accepted) = extension::server_agree(request.extensions(), &self.config);
+        if !accepted.is_empty() {
+            let list: Vec<String> = accepted.iter().map(ToString::to_string).collect();
+            write_header(
+                &mut response,
+                "Sec-WebSocket-Extensions",
+                list.join(", ").as_bytes(),
+            );
+        }
         for (name, value) in &options.headers {
             write_header(&mut response, name, value.as_bytes());
         }
@@ -231,6 +243,7 @@ impl ServerHandshake {
         let mut conn = Connection::new(Role::Server, self.config);
         conn.queue_raw_output(&response);
         conn.set_subprotocol(options.subprotocol);
+        conn.set_agreed(agreed);
         if !leftover.is_empty() {
             conn.receive_data(&leftover);
         }
