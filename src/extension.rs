@@ -119,10 +119,12 @@ pub(crate) fn server_agree(
     config: &Config,
 ) -> (Agreed, Vec<ExtensionOffer>) {
     #[cfg(feature = "deflate")]
-    if let Some(deflate) = &config.deflate {
-        if let Some((params, response)) = crate::deflate::server_accept(offers, deflate) {
-            return (Agreed::Deflate(params), vec![response]);
-        }
+    if let Some((params, response)) = config
+        .deflate
+        .as_ref()
+        .and_then(|deflate| crate::deflate::server_accept(offers, deflate))
+    {
+        return (Agreed::Deflate(params), vec![response]);
     }
     let _ = (offers, config);
     (Agreed::None, Vec::new())
