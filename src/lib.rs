@@ -88,6 +88,7 @@ pub mod frame;
 pub mod handshake;
 mod mask;
 mod message;
+mod prepared;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 mod utf8;
@@ -98,4 +99,5 @@ pub use connection::{Connection, Event, State};
 pub use error::{ProtocolError, SendError};
 pub use handshake::{ClientHandshake, ClientRequest, HandshakeError, ServerHandshake};
 pub use message::{Message, MessageKind};
+pub use prepared::PreparedMessage;
 pub use utf8::{Utf8Bytes, Utf8Error, Utf8Validator};

@@ -105,7 +105,8 @@ pub struct Connection {
     /// The adapter should close the transport once the output is written.
     close_transport: bool,
     subprotocol: Option<String>,
-    /// The extension negotiated in the opening handshake, if any.
+    /// What the opening handshake agreed on, and the extension running it.
+    agreed: Agreed,
     extension: Option<Box<dyn Extension>>,
 }
 
@@ -130,6 +131,7 @@ impl Connection {
             eof: false,
             close_transport: false,
             subprotocol: None,
+            agreed: Agreed::None,
             extension: None,
         }
     }
@@ -231,6 +233,7 @@ impl Connection {
 
     /// Installs the extension the opening handshake agreed on.
     pub(crate) fn set_agreed(&mut self, agreed: Agreed) {
+        self.agreed = agreed;
         self.extension = agreed.instantiate();
     }
 

@@ -3,8 +3,12 @@
 use rand::Rng;
 
 use super::{Connection, State};
+#[cfg(feature = "deflate")]
+use crate::extension::Agreed;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, apply_mask};
-use crate::{CloseCode, CloseFrame, Message, MessageKind, Role, SendError, Utf8Validator};
+use crate::{
+    CloseCode, CloseFrame, Message, MessageKind, PreparedMessage, Role, SendError, Utf8Validator,
+};
 
 /// Sending state carried between calls.
 #[derive(Default)]
@@ -126,6 +130,44 @@ impl Connection {
         self.write_frame(opcode, fin, 0, payload);
         self.writer.fragmented = if fin { None } else { Some(kind) };
         Ok(())
+    }
+
+    /// Queues a message prepared once for many connections (see
+    /// [`PreparedMessage`]).
+    ///
+    /// A server copies the prepared frame as it is. A connection that
+    /// agreed on permessage-deflate uses the prepared compressed form when
+    /// its agreement allows (no context takeover for what it sends, a window
+    /// at least as large), and otherwise compresses the message itself.
+    pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), SendError> {
+        self.check_can_send()?;
+        if self.writer.fragmented.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        #[cfg(feature = "deflate")]
+        if let (Agreed::Deflate(params), Some(deflated)) = (self.agreed, prepared.deflated_form())
+            && params.send_no_context_takeover
+            && deflated.window_bits <= params.send_max_window_bits
+            && prepared.payload().len() >= params.min_message_size
+        {
+            let rsv = crate::frame::FrameHeader::RSV1;
+            self.write_prepared(prepared.opcode(), rsv, &deflated.frame, &deflated.payload);
+            return Ok(());
+        }
+        if self.extension.is_some() {
+            return self.send_message(prepared.opcode(), prepared.payload());
+        }
+        self.write_prepared(prepared.opcode(), 0, prepared.frame(), prepared.payload());
+        Ok(())
+    }
+
+    /// Writes a prepared frame: as it is for a server, masked afresh for a
+    /// client.
+    fn write_prepared(&mut self, opcode: OpCode, rsv: u8, frame: &[u8], payload: &[u8]) {
+        match self.role {
+            Role::Server => self.output.extend_from_slice(frame),
+            Role::Client => self.write_frame(opcode, true, rsv, payload),
+        }
     }
 
     /// Queues a ping. The payload is at most 125 bytes.
