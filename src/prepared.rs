@@ -87,10 +87,12 @@ impl PreparedMessage {
 
         let mut prepared = PreparedMessage::new(message);
         let window_bits = window_bits.clamp(8, 15);
-        let mut params = DeflateParams::default();
-        params.send_max_window_bits = window_bits;
-        params.send_no_context_takeover = true;
-        params.compression_level = level;
+        let params = DeflateParams {
+            send_max_window_bits: window_bits,
+            send_no_context_takeover: true,
+            compression_level: level,
+            ..DeflateParams::default()
+        };
         let mut compressed = Vec::new();
         Deflater::new(&params).compress(&prepared.payload, &mut compressed);
         let frame = server_frame(prepared.kind, FrameHeader::RSV1, &compressed);
