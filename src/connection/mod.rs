@@ -166,7 +166,12 @@ impl Connection {
     pub fn consume_output(&mut self, n: usize) {
         let n = n.min(self.output.len());
         bytes::Buf::advance(&mut self.output, n);
-        release_if_empty(&mut self.output);
+        if self.state == State::Closed {
+            // Nothing more will be sent: hold nothing.
+            self.release_memory();
+        } else {
+            release_if_empty(&mut self.output);
+        }
     }
 
     /// Whether the output buffer holds more than
@@ -206,6 +211,23 @@ impl Connection {
             + self.writer.memory_usage()
             + self.output.capacity()
             + self.extension.as_ref().map_or(0, |e| e.memory_usage())
+    }
+
+    /// Gives back the memory of empty buffers.
+    ///
+    /// Buffers of a few KiB are kept between messages so that a busy
+    /// connection does not allocate per message. Call this when the
+    /// connection goes quiet (the tokio adapter does whenever the socket
+    /// has nothing more to read) so that thousands of idle connections hold
+    /// almost nothing; the buffers come back on the next message.
+    pub fn release_memory(&mut self) {
+        if self.input.is_empty() {
+            self.input = BytesMut::new();
+        }
+        if self.output.is_empty() {
+            self.output = BytesMut::new();
+        }
+        self.writer.release_memory();
     }
 
     /// Queues bytes written ahead of every frame: the 101 response of a
@@ -281,6 +303,16 @@ impl Connection {
 /// still share memory with payloads handed to the application, are
 /// released.
 const RETAINED_BUFFER: usize = 4096;
+
+/// Makes room for `additional` bytes in a buffer, starting an empty one at
+/// the size that is kept between messages, or at `cap` if that is smaller.
+fn reserve(buf: &mut BytesMut, additional: usize, cap: usize) {
+    if buf.capacity() == 0 {
+        *buf = BytesMut::with_capacity(additional.max(RETAINED_BUFFER.min(cap)));
+    } else {
+        buf.reserve(additional);
+    }
+}
 
 /// Releases `buf` if it is empty and either large or shared, so that its
 /// capacity is what the connection really holds.

@@ -99,7 +99,7 @@ impl Connection {
             // capacity never overshoots the limit.
             let frame_bound = self.config.max_frame_size.saturating_add(MAX_HEADER_LEN);
             if 2 * self.input.capacity() <= frame_bound {
-                self.input.reserve(data.len());
+                super::reserve(&mut self.input, data.len(), frame_bound);
             } else {
                 let mut grown = BytesMut::with_capacity(needed.max(frame_bound));
                 grown.extend_from_slice(&self.input);

@@ -28,6 +28,10 @@ impl Writer {
     pub(super) fn memory_usage(&self) -> usize {
         self.encoded.capacity()
     }
+
+    pub(super) fn release_memory(&mut self) {
+        self.encoded = Vec::new();
+    }
 }
 
 /// The largest encoding buffer kept between messages.
@@ -165,7 +169,10 @@ impl Connection {
     /// client.
     fn write_prepared(&mut self, opcode: OpCode, rsv: u8, frame: &[u8], payload: &[u8]) {
         match self.role {
-            Role::Server => self.output.extend_from_slice(frame),
+            Role::Server => {
+                super::reserve(&mut self.output, frame.len(), usize::MAX);
+                self.output.extend_from_slice(frame);
+            }
             Role::Client => self.write_frame(opcode, true, rsv, payload),
         }
     }
@@ -305,7 +312,11 @@ impl Connection {
             mask,
             payload_len: payload.len() as u64,
         };
-        self.output.reserve(header.encoded_len() + payload.len());
+        super::reserve(
+            &mut self.output,
+            header.encoded_len() + payload.len(),
+            usize::MAX,
+        );
         header.put(&mut self.output);
         let start = self.output.len();
         self.output.extend_from_slice(payload);

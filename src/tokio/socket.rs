@@ -3,6 +3,7 @@
 
 use std::future::{Future, poll_fn};
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker, ready};
@@ -19,6 +20,8 @@ use crate::{CloseCode, CloseFrame, Config, Connection, Event, Message, MessageKi
 use crate::{SendError, State};
 
 /// Which side of a split connection is polling: its waker slot.
+/// The most read from the socket at once.
+const READ_CHUNK: usize = 64 * 1024;
 const READER: usize = 0;
 const WRITER: usize = 1;
 
@@ -26,7 +29,6 @@ const WRITER: usize = 1;
 struct Inner<S> {
     stream: S,
     conn: Connection,
-    buf: Box<[u8]>,
     timer: Option<Pin<Box<Sleep>>>,
     /// The tasks waiting for the socket to take more output. A write may be
     /// attempted by either half, and the socket keeps one write waker, so
@@ -115,7 +117,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             if self.conn.is_write_buffer_full() {
                 return Poll::Pending; // the core decodes nothing until written
             }
-            let mut buf = ReadBuf::new(&mut self.buf);
+            // Read on the stack, so an idle connection holds no read buffer;
+            // the core copies what arrives into its own.
+            let mut storage = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+            let mut buf = ReadBuf::uninit(&mut storage);
             match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
                 Poll::Ready(Ok(())) if buf.filled().is_empty() => self.conn.receive_eof(),
                 Poll::Ready(Ok(())) => self.conn.receive_data(buf.filled()),
@@ -123,6 +128,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 Poll::Ready(Err(_)) if self.closed.is_some() => self.conn.receive_eof(),
                 Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(self.gone(e).into()))),
                 Poll::Pending => {
+                    // Nothing more to read for now: give back empty buffers.
+                    self.conn.release_memory();
                     let Some(at) = self.conn.poll_timeout() else {
                         return Poll::Pending;
                     };
@@ -337,7 +344,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         let inner = Inner {
             stream,
             conn,
-            buf: vec![0; 64 * 1024].into_boxed_slice(),
             timer: None,
             write_wakers: Arc::default(),
             closed: None,
