@@ -93,15 +93,17 @@ impl Connection {
         }
         let needed = self.input.len() + data.len();
         if needed > self.input.capacity() && !self.input.try_reclaim(data.len()) {
-            // The buffer holds at most a partial frame plus the bytes just
-            // read. Grow by doubling while that stays under one frame's
-            // size; past it, allocate exactly what is needed, so that the
-            // capacity never overshoots the limit.
+            // Drained as documented, the buffer holds at most a partial
+            // frame plus the bytes just read. Grow by doubling while that
+            // stays under one frame's size, then to exactly that size, so
+            // that the capacity never overshoots the limit. A caller that
+            // feeds more without draining gets amortized doubling, so its
+            // time stays linear.
             let frame_bound = self.config.max_frame_size.saturating_add(MAX_HEADER_LEN);
-            if 2 * self.input.capacity() <= frame_bound {
+            if 2 * self.input.capacity() <= frame_bound || needed > frame_bound {
                 super::reserve(&mut self.input, data.len(), frame_bound);
             } else {
-                let mut grown = BytesMut::with_capacity(needed.max(frame_bound));
+                let mut grown = BytesMut::with_capacity(frame_bound);
                 grown.extend_from_slice(&self.input);
                 self.input = grown;
             }
