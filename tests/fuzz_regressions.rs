@@ -4,7 +4,7 @@
 //! Each test names the target and says what the harness saw. See
 //! `fuzz/README.md` for turning a fuzzer crash into a test here.
 
-use rfc6455::{Config, Connection, Role};
+use rfc6455::{Config, Connection, Event, Role};
 
 /// server_connection: inputs that feed many chunks before draining ran
 /// hundreds of times slower than the rest (found profiling the slowest
@@ -35,5 +35,36 @@ fn fuzz_server_connection_undrained_input_reallocates_every_call() {
     assert!(
         reallocations <= 24,
         "{reallocations} reallocations for 256 reads of 4 KiB"
+    );
+}
+
+/// client_connection (10-minute campaign, `memory_usage` over the harness's
+/// bound): `memory_usage()` counts the input buffer's capacity *from its
+/// current position*, so the already-consumed front of its allocation is
+/// not counted. After a large message whose buffer also holds the first
+/// bytes of the next frame, the application drops the message and the
+/// connection reports 1 byte while it still holds the whole allocation;
+/// the next read reclaims that allocation and the report jumps to 1 MiB
+/// with no new data to explain it. (An idle connection also keeps that
+/// allocation until its input is empty.)
+#[test]
+fn fuzz_client_connection_memory_usage_hides_retained_input() {
+    let mut conn = Connection::new(Role::Client, Config::default());
+    let mut wire = vec![0x82, 127];
+    wire.extend_from_slice(&(1u64 << 20).to_be_bytes());
+    wire.resize(wire.len() + (1 << 20), 0);
+    wire.push(0x82); // The first byte of the next frame, in the same read.
+    conn.receive_data(&wire);
+    let message = conn.next_event();
+    assert!(matches!(message, Ok(Some(Event::Message(_)))));
+    drop(message);
+    assert_eq!(conn.next_event(), Ok(None));
+    let idle = conn.memory_usage();
+
+    conn.receive_data(&[5]); // The rest of a 5-byte binary frame's header.
+    let after = conn.memory_usage();
+    assert!(
+        after <= idle + 8192,
+        "memory_usage went from {idle} to {after} on a 1-byte read"
     );
 }

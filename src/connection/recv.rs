@@ -203,6 +203,12 @@ impl Connection {
             }
             self.reader.frame = None;
             let payload = self.input.split_to(frame.len).freeze();
+            if frame.len > super::RETAINED_BUFFER && self.input.len() <= super::RETAINED_BUFFER {
+                // The large allocation now belongs to the payload handed
+                // out; a few bytes of the next frame must not keep it alive
+                // (and out of `memory_usage`) after the application drops it.
+                self.input = BytesMut::from(&self.input[..]);
+            }
             if let Some(event) = self.on_frame(frame.header, payload)? {
                 return Ok(Some(event));
             }
