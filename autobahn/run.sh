@@ -2,17 +2,33 @@
 # Run the Autobahn|Testsuite against rfc6455 (loopback only, no docker).
 #
 # Usage: autobahn/run.sh COMBINATION...
-#   COMBINATION: server-std | server-tokio | client-std | client-tokio | all
+#   COMBINATION: server-std | server-tokio | client-std | client-tokio | all | ci
+#                or any of the four with ":core" appended (e.g. server-std:core):
+#                sections 1-11 only, the compression sections 12-13 skipped
 #
 #   server-*  our `echo_server` example is the testee; wstest -m fuzzingclient
 #             connects to it on ws://127.0.0.1:$AUTOBAHN_SERVER_PORT.
 #   client-*  wstest -m fuzzingserver listens on ws://127.0.0.1:$AUTOBAHN_CLIENT_PORT
 #             and our `autobahn_client` example is the testee.
+#   all       the four combinations, every case.
+#   ci        the CI plan: server-tokio and client-std with every case (1-13),
+#             server-std:core and client-tokio:core (sections 1-11).
+#
+# Both examples are built with `--features deflate` and run with `--deflate`
+# (permessage-deflate accepted by the server, offered by the client), and
+# every case of sections 12-13 must be OK.
 #
 # Environment:
 #   AUTOBAHN_CASES         comma-separated case patterns to run (default "*"), e.g. "1.*,2.*"
-#   AUTOBAHN_EXCLUDE       comma-separated case patterns to skip (default none), e.g. "12.*,13.*"
-#   AUTOBAHN_REQUIRE_COMPRESSION=1  fail on UNIMPLEMENTED in sections 12-13
+#   AUTOBAHN_EXCLUDE       comma-separated case patterns to skip (default none), e.g. "9.*"
+#   AUTOBAHN_DEFLATE=0     build and run the examples without permessage-deflate;
+#                          sections 12-13 are then skipped (they need it)
+#   AUTOBAHN_JOBS=2        run the server-* combinations and the client-* ones
+#                          as two lanes in parallel (default 1: one at a time);
+#                          wstest is single-threaded, so on 2 cores this about
+#                          halves the wall time. Each lane's output goes to
+#                          autobahn/reports/logs/lane-{server,client}.log and
+#                          is printed when both are done.
 #   AUTOBAHN_SERVER_PORT   port of our echo server (default 9002)
 #   AUTOBAHN_CLIENT_PORT   port of wstest's fuzzing server (default 9001)
 #   AUTOBAHN_TIMEOUT       seconds allowed for one combination's test run (default 1800)
@@ -41,7 +57,16 @@ CLIENT_PORT="${AUTOBAHN_CLIENT_PORT:-9001}"
 RUN_TIMEOUT="${AUTOBAHN_TIMEOUT:-1800}"
 BUILD_TIMEOUT="${AUTOBAHN_BUILD_TIMEOUT:-1800}"
 TESTEE="${AUTOBAHN_TESTEE:-rfc6455}"
+DEFLATE="${AUTOBAHN_DEFLATE:-1}"
+JOBS="${AUTOBAHN_JOBS:-1}"
 HOST=127.0.0.1   # loopback only, always
+COMPRESSION_CASES="12.*,13.*"   # the sections that need permessage-deflate
+
+case "$DEFLATE" in
+    1) BUILD_FEATURES=(--features deflate); DEFLATE_FLAG=(--deflate) ;;
+    0) BUILD_FEATURES=(); DEFLATE_FLAG=() ;;
+    *) printf '[autobahn] ERROR: AUTOBAHN_DEFLATE must be 0 or 1\n' >&2; exit 2 ;;
+esac
 
 log() { printf '[autobahn] %s\n' "$*"; }
 die() { printf '[autobahn] ERROR: %s\n' "$*" >&2; exit 2; }
@@ -138,8 +163,8 @@ build_example() {
     local name="$1" out
     log "building example $name (release)" >&2
     out="$TMP_DIR/build-$name.json"
-    timeout "$BUILD_TIMEOUT" cargo build --release --example "$name" \
-        --message-format=json-render-diagnostics > "$out" || {
+    timeout "$BUILD_TIMEOUT" cargo build --release ${BUILD_FEATURES[@]+"${BUILD_FEATURES[@]}"} \
+        --example "$name" --message-format=json-render-diagnostics > "$out" || {
         log "cargo build of example $name failed" >&2
         return 1
     }
@@ -166,7 +191,7 @@ PY
 write_spec() {
     local template="$1" out="$2"
     shift 2
-    python3 - "$template" "$out" "$CASES" "$EXCLUDE" "$@" <<'PY'
+    python3 - "$template" "$out" "$CASES" "$RUN_EXCLUDE" "$@" <<'PY'
 import json, sys
 template, out, cases, exclude = sys.argv[1:5]
 spec = json.load(open(template))
@@ -188,8 +213,7 @@ PY
 }
 
 summarize() {  # summarize COMBINATION: tables + policy + expected results
-    local args=(--check "$HERE/expected-results.json" --cases "$CASES" --exclude "$EXCLUDE")
-    [[ "${AUTOBAHN_REQUIRE_COMPRESSION:-0}" == 1 ]] && args+=(--require-compression)
+    local args=(--check "$HERE/expected-results.json" --cases "$CASES" --exclude "$RUN_EXCLUDE")
     python3 "$HERE/summarize.py" "${args[@]}" "$1"
 }
 
@@ -201,7 +225,7 @@ run_server() {  # run_server ADAPTER: wstest fuzzingclient -> our echo_server
         cmd=("$WSTEST" -m testeeserver -w "ws://$HOST:$SERVER_PORT")
     else
         exe="$(build_example echo_server)" || return 1
-        cmd=("$exe" --addr "$HOST:$SERVER_PORT" --adapter "$adapter")
+        cmd=("$exe" --addr "$HOST:$SERVER_PORT" --adapter "$adapter" ${DEFLATE_FLAG[@]+"${DEFLATE_FLAG[@]}"})
     fi
     port_open "$SERVER_PORT" && { log "port $HOST:$SERVER_PORT already in use"; return 1; }
 
@@ -220,7 +244,7 @@ run_server() {  # run_server ADAPTER: wstest fuzzingclient -> our echo_server
         "outdir=\"$outdir\"" \
         "servers.0.url=\"ws://$HOST:$SERVER_PORT\"" \
         "servers.0.agent=\"$agent\"" || return 1
-    log "running wstest -m fuzzingclient (cases '$CASES', exclude '$EXCLUDE', timeout ${RUN_TIMEOUT}s)"
+    log "running wstest -m fuzzingclient (cases '$CASES', exclude '$RUN_EXCLUDE', timeout ${RUN_TIMEOUT}s)"
     log "wstest log: $LOGS/$combo-wstest.log"
     run_waited "$LOGS/$combo-wstest.log" \
         timeout "$RUN_TIMEOUT" "$WSTEST" -m fuzzingclient -s "$spec" || rc=$?
@@ -243,7 +267,8 @@ run_client() {  # run_client ADAPTER: our autobahn_client -> wstest fuzzingserve
         cmd=("$WSTEST" -m testeeclient -w "ws://$HOST:$CLIENT_PORT" -i "$agent")
     else
         exe="$(build_example autobahn_client)" || return 1
-        cmd=("$exe" --url "ws://$HOST:$CLIENT_PORT" --agent "$agent" --adapter "$adapter")
+        cmd=("$exe" --url "ws://$HOST:$CLIENT_PORT" --agent "$agent" --adapter "$adapter"
+             ${DEFLATE_FLAG[@]+"${DEFLATE_FLAG[@]}"})
     fi
     port_open "$CLIENT_PORT" && { log "port $HOST:$CLIENT_PORT already in use"; return 1; }
 
@@ -251,7 +276,7 @@ run_client() {  # run_client ADAPTER: our autobahn_client -> wstest fuzzingserve
     write_spec "$HERE/fuzzingserver.json" "$spec" \
         "outdir=\"$outdir\"" \
         "url=\"ws://$HOST:$CLIENT_PORT\"" || return 1
-    log "starting wstest -m fuzzingserver on $HOST:$CLIENT_PORT (cases '$CASES', exclude '$EXCLUDE')"
+    log "starting wstest -m fuzzingserver on $HOST:$CLIENT_PORT (cases '$CASES', exclude '$RUN_EXCLUDE')"
     log "wstest log: $LOGS/$combo-wstest.log"
     "$WSTEST" -m fuzzingserver -s "$spec" < /dev/null > "$LOGS/$combo-wstest.log" 2>&1 &
     pid=$!
@@ -278,10 +303,32 @@ run_client() {  # run_client ADAPTER: our autobahn_client -> wstest fuzzingserve
     fi
 }
 
-run_combination() {  # run_combination COMBINATION: run, then summarize/check
-    local combo="$1" start status=0
+# children_cpu: sets CPU_NOW to the CPU seconds (user + sys) used so far by
+# this script's finished children (wstest, the testee, cargo). It must run
+# in this shell, not in a $(...) subshell, for `times` to see them.
+children_cpu() {
+    times > "$TMP_DIR/times"
+    CPU_NOW=$(awk 'NR == 2 {
+        n = split($0, t, " "); s = 0
+        for (i = 1; i <= n; i++) { split(t[i], ms, "m"); s += ms[1] * 60 + ms[2] }
+        printf "%d", s }' "$TMP_DIR/times")
+}
+
+# join_patterns A B: comma-join two pattern lists, either possibly empty.
+join_patterns() {
+    if [[ -n "$1" && -n "$2" ]]; then echo "$1,$2"; else echo "$1$2"; fi
+}
+
+run_combination() {  # run_combination COMBINATION[:core]: run, then summarize/check
+    local combo="${1%:core}" start status=0 label="$1" cpu
+    RUN_EXCLUDE="$EXCLUDE"   # read by write_spec and summarize
+    if [[ "$1" == *:core || "$DEFLATE" == 0 ]]; then
+        RUN_EXCLUDE="$(join_patterns "$EXCLUDE" "$COMPRESSION_CASES")"
+    fi
     start=$SECONDS
-    log "=== $combo ==="
+    children_cpu
+    cpu=$CPU_NOW
+    log "=== $label (deflate $( ((DEFLATE)) && echo on || echo off), exclude '$RUN_EXCLUDE') ==="
     rm -rf "${REPORTS:?}/$combo"
     case "$combo" in
         server-std | server-tokio) run_server "${combo#server-}" || status=1 ;;
@@ -295,8 +342,10 @@ run_combination() {  # run_combination COMBINATION: run, then summarize/check
         log "no report written to $REPORTS/$combo/index.json"
         status=1
     fi
-    TIMES+=("$combo: $((SECONDS - start))s $( ((status == 0)) && echo PASS || echo FAIL)")
-    log "=== $combo: $( ((status == 0)) && echo PASS || echo FAIL) in $((SECONDS - start))s ==="
+    children_cpu
+    cpu=$((CPU_NOW - cpu))
+    TIMES+=("$label: $((SECONDS - start))s (CPU ${cpu}s) $( ((status == 0)) && echo PASS || echo FAIL)")
+    log "=== $label: $( ((status == 0)) && echo PASS || echo FAIL) in $((SECONDS - start))s, CPU ${cpu}s ==="
     return "$status"
 }
 
@@ -306,9 +355,11 @@ COMBOS=()
 for arg in "$@"; do
     case "$arg" in
         all) COMBOS+=(server-std server-tokio client-std client-tokio) ;;
+        ci) COMBOS+=(server-tokio client-std server-std:core client-tokio:core) ;;
         server-std | server-tokio | client-std | client-tokio) COMBOS+=("$arg") ;;
+        server-std:core | server-tokio:core | client-std:core | client-tokio:core) COMBOS+=("$arg") ;;
         -h | --help) usage ;;
-        *) die "unknown combination '$arg' (expected server-std, server-tokio, client-std, client-tokio or all)" ;;
+        *) die "unknown combination '$arg' (expected server-std, server-tokio, client-std, client-tokio, all or ci, optionally with :core)" ;;
     esac
 done
 
@@ -318,12 +369,61 @@ mkdir -p "$LOGS"
 
 TIMES=()
 FAILED=()
+RUN_EXCLUDE=""
+started=$SECONDS
+
+# run_lanes: AUTOBAHN_JOBS=2 with both server and client combinations: run
+# this script twice in parallel, once per kind, and wait for both.
+run_lanes() {
+    local servers=() clients=() c lane pid rc=0 pids=()
+    for c in "${COMBOS[@]}"; do
+        if [[ "$c" == server-* ]]; then servers+=("$c"); else clients+=("$c"); fi
+    done
+    if [[ "$TESTEE" != wstest ]]; then  # build once, before the lanes start
+        build_example echo_server > /dev/null || return 1
+        build_example autobahn_client > /dev/null || return 1
+    fi
+    log "two lanes in parallel: [${servers[*]}] and [${clients[*]}]"
+    for lane in server client; do
+        if [[ "$lane" == server ]]; then set -- "${servers[@]}"; else set -- "${clients[@]}"; fi
+        log "lane $lane: output in $LOGS/lane-$lane.log"
+        AUTOBAHN_JOBS=1 "${BASH_SOURCE[0]}" "$@" < /dev/null > "$LOGS/lane-$lane.log" 2>&1 &
+        pid=$!
+        BG_PIDS+=("$pid")
+        pids+=("$pid")
+    done
+    for pid in "${pids[@]}"; do  # each lane bounds its own waits
+        wait "$pid" || rc=1
+        forget_pid "$pid"
+    done
+    for lane in server client; do
+        printf '\n'
+        log "----- lane $lane -----"
+        cat "$LOGS/lane-$lane.log"
+    done
+    printf '\n'
+    log "both lanes took $((SECONDS - started))s in all"
+    return "$rc"
+}
+
+if [[ "$JOBS" == 2 ]] && [[ " ${COMBOS[*]}" == *" server-"* ]] && [[ " ${COMBOS[*]}" == *" client-"* ]]; then
+    if run_lanes; then
+        log "all passed: ${COMBOS[*]}"
+        exit 0
+    fi
+    log "FAILED: see the lanes above"
+    exit 1
+elif [[ "$JOBS" != 1 && "$JOBS" != 2 ]]; then
+    die "AUTOBAHN_JOBS must be 1 or 2"
+fi
+
 for combo in "${COMBOS[@]}"; do
     run_combination "$combo" || FAILED+=("$combo")
 done
 
 log "time per combination:"
 for t in "${TIMES[@]}"; do log "  $t"; done
+log "  total: $((SECONDS - started))s"
 if ((${#FAILED[@]} > 0)); then
     log "FAILED: ${FAILED[*]}"
     exit 1

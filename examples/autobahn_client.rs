@@ -2,22 +2,44 @@
 //!
 //! ```text
 //! cargo run --release --example autobahn_client -- --url ws://127.0.0.1:9001 --agent NAME --adapter tokio|std
+//! cargo run --release --features deflate --example autobahn_client -- --url ws://127.0.0.1:9001 --agent NAME --adapter std --deflate
 //! ```
 //!
 //! Asks `/getCaseCount`, then for each case connects to
 //! `/runCase?case=N&agent=NAME` and echoes every message until the
 //! connection ends, then asks for `/updateReports?agent=NAME`.
+//!
+//! - `--url ws://HOST:PORT` (required): the fuzzing server.
+//! - `--agent NAME` (required): the name the results are filed under.
+//! - `--adapter tokio|std` (required): the adapter that runs every case.
+//! - `--deflate`: offer permessage-deflate (RFC 7692) on every connection,
+//!   with `DeflateConfig::default()`, as Autobahn's sections 12 and 13
+//!   expect of a client. Needs the `deflate` feature; the client refuses
+//!   to start if it was built without it.
 
 use std::process::ExitCode;
 
 use rfc6455::handshake::ClientRequest;
 use rfc6455::{Config, Message, blocking};
 
-/// Limits large enough for every case (up to 16 MiB messages).
-fn config() -> Config {
-    Config::default()
+const USAGE: &str =
+    "usage: autobahn_client --url ws://HOST:PORT --agent NAME --adapter tokio|std [--deflate]";
+
+/// Limits large enough for every case (up to 16 MiB messages), with
+/// permessage-deflate offered when `deflate` is set.
+fn config(deflate: bool) -> Config {
+    let config = Config::default()
         .max_message_size(64 << 20)
-        .max_frame_size(64 << 20)
+        .max_frame_size(64 << 20);
+    #[cfg(feature = "deflate")]
+    let config = if deflate {
+        config.deflate(rfc6455::deflate::DeflateConfig::default())
+    } else {
+        config
+    };
+    #[cfg(not(feature = "deflate"))]
+    assert!(!deflate, "checked by parse_args");
+    config
 }
 
 /// Either adapter, behind the same three operations.
@@ -27,11 +49,11 @@ trait Client {
     fn echo(&mut self, url: &str) -> Result<Vec<Message>, blocking::Error>;
 }
 
-struct Std;
+struct Std(Config);
 
 impl Client for Std {
     fn echo(&mut self, url: &str) -> Result<Vec<Message>, blocking::Error> {
-        let (mut ws, _) = blocking::connect_with_config(ClientRequest::new(url)?, config())?;
+        let (mut ws, _) = blocking::connect_with_config(ClientRequest::new(url)?, self.0.clone())?;
         let mut seen = Vec::new();
         loop {
             match ws.read() {
@@ -48,13 +70,14 @@ impl Client for Std {
     }
 }
 
-struct Tokio(tokio::runtime::Runtime);
+struct Tokio(tokio::runtime::Runtime, Config);
 
 impl Client for Tokio {
     fn echo(&mut self, url: &str) -> Result<Vec<Message>, blocking::Error> {
+        let config = self.1.clone();
         self.0.block_on(async {
             let request = ClientRequest::new(url)?;
-            let (mut ws, _) = rfc6455::tokio::connect_with_config(request, config()).await?;
+            let (mut ws, _) = rfc6455::tokio::connect_with_config(request, config).await?;
             let mut seen = Vec::new();
             loop {
                 match ws.read().await {
@@ -83,15 +106,28 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-fn parse_args() -> Result<(String, String, bool), String> {
-    let (mut url, mut agent, mut adapter) = (None, None, None);
+struct Args {
+    base: String,
+    agent: String,
+    tokio: bool,
+    deflate: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let (mut url, mut agent, mut adapter, mut deflate) = (None, None, None, false);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
-            "--url" => url = Some(value),
-            "--agent" => agent = Some(value),
-            "--adapter" => adapter = Some(value),
+            "--url" => url = Some(value()?),
+            "--agent" => agent = Some(value()?),
+            "--adapter" => adapter = Some(value()?),
+            "--deflate" if cfg!(feature = "deflate") => deflate = true,
+            "--deflate" => {
+                return Err("--deflate needs the `deflate` feature \
+                     (cargo build --features deflate --example autobahn_client)"
+                    .into());
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -102,33 +138,42 @@ fn parse_args() -> Result<(String, String, bool), String> {
     };
     let url = url.ok_or("--url is required")?;
     let agent = agent.ok_or("--agent is required")?;
-    Ok((url.trim_end_matches('/').to_owned(), agent, tokio))
+    Ok(Args {
+        base: url.trim_end_matches('/').to_owned(),
+        agent,
+        tokio,
+        deflate,
+    })
 }
 
 fn main() -> ExitCode {
-    let (base, agent, tokio) = match parse_args() {
+    let Args {
+        base,
+        agent,
+        tokio,
+        deflate,
+    } = match parse_args() {
         Ok(args) => args,
         Err(e) => {
             eprintln!("autobahn_client: {e}");
-            eprintln!(
-                "usage: autobahn_client --url ws://HOST:PORT --agent NAME --adapter tokio|std"
-            );
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };
+    let config = config(deflate);
     let mut client: Box<dyn Client> = if tokio {
         match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {
-            Ok(rt) => Box::new(Tokio(rt)),
+            Ok(rt) => Box::new(Tokio(rt, config)),
             Err(e) => {
                 eprintln!("autobahn_client: {e}");
                 return ExitCode::FAILURE;
             }
         }
     } else {
-        Box::new(Std)
+        Box::new(Std(config))
     };
 
     let count = client
@@ -139,7 +184,14 @@ fn main() -> ExitCode {
         eprintln!("autobahn_client: no case count from {base}/getCaseCount");
         return ExitCode::FAILURE;
     };
-    eprintln!("autobahn_client: {count} cases");
+    eprintln!(
+        "autobahn_client: {count} cases{}",
+        if deflate {
+            " (offering permessage-deflate)"
+        } else {
+            ""
+        }
+    );
     let agent = encode(&agent);
     for case in 1..=count {
         if let Err(e) = client.echo(&format!("{base}/runCase?case={case}&agent={agent}")) {

@@ -3,12 +3,20 @@
 //!
 //! ```text
 //! cargo run --release --example echo_server -- --addr 127.0.0.1:9002 --adapter tokio|std [--threads N]
+//! cargo run --release --features deflate --example echo_server -- --addr 127.0.0.1:9002 --adapter tokio --deflate
 //! ```
 //!
-//! `std` serves each connection on a thread of its own; `tokio` runs a
-//! multi-threaded runtime with `N` workers (default: one per core). At most
-//! one line is logged per connection, to stderr, when it ends badly; a bad
-//! client never stops the server.
+//! - `--addr HOST:PORT` (required): where to listen.
+//! - `--adapter tokio|std` (required): `std` serves each connection on a
+//!   thread of its own; `tokio` runs a multi-threaded runtime.
+//! - `--threads N`: the tokio runtime's worker threads (default: one per
+//!   core); ignored by `std`.
+//! - `--deflate`: accept permessage-deflate (RFC 7692) when a client offers
+//!   it, with `DeflateConfig::default()`. Needs the `deflate` feature; the
+//!   server refuses to start if it was built without it.
+//!
+//! At most one line is logged per connection, to stderr, when it ends
+//! badly; a bad client never stops the server.
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -18,25 +26,45 @@ use std::time::Duration;
 use rfc6455::handshake::Accept;
 use rfc6455::{Config, blocking};
 
-/// Limits large enough for the Autobahn testsuite (up to 16 MiB messages).
-fn config() -> Config {
-    Config::default()
+const USAGE: &str =
+    "usage: echo_server --addr HOST:PORT --adapter tokio|std [--threads N] [--deflate]";
+
+/// Limits large enough for the Autobahn testsuite (up to 16 MiB messages),
+/// with permessage-deflate accepted when `deflate` is set.
+fn config(deflate: bool) -> Config {
+    let config = Config::default()
         .max_message_size(64 << 20)
-        .max_frame_size(64 << 20)
+        .max_frame_size(64 << 20);
+    #[cfg(feature = "deflate")]
+    let config = if deflate {
+        config.deflate(rfc6455::deflate::DeflateConfig::default())
+    } else {
+        config
+    };
+    #[cfg(not(feature = "deflate"))]
+    assert!(!deflate, "checked by parse_args");
+    config
 }
 
 struct Args {
     addr: SocketAddr,
     tokio: bool,
     threads: Option<usize>,
+    deflate: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let (mut addr, mut adapter, mut threads) = (None, None, None);
+    let (mut addr, mut adapter, mut threads, mut deflate) = (None, None, None, false);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
+            "--deflate" if cfg!(feature = "deflate") => deflate = true,
+            "--deflate" => {
+                return Err("--deflate needs the `deflate` feature \
+                     (cargo build --features deflate --example echo_server)"
+                    .into());
+            }
             "--addr" => addr = Some(value()?.parse().map_err(|e| format!("--addr: {e}"))?),
             "--adapter" => adapter = Some(value()?),
             "--threads" => {
@@ -56,6 +84,7 @@ fn parse_args() -> Result<Args, String> {
         addr,
         tokio,
         threads,
+        deflate,
     })
 }
 
@@ -64,14 +93,15 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => {
             eprintln!("echo_server: {e}");
-            eprintln!("usage: echo_server --addr HOST:PORT --adapter tokio|std [--threads N]");
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };
+    let config = config(args.deflate);
     let served = if args.tokio {
-        serve_tokio(args.addr, args.threads)
+        serve_tokio(args.addr, args.threads, config)
     } else {
-        serve_std(args.addr)
+        serve_std(args.addr, config)
     };
     if let Err(e) = served {
         eprintln!("echo_server: {e}");
@@ -87,9 +117,13 @@ fn log_end(peer: SocketAddr, error: &rfc6455::blocking::Error) {
     }
 }
 
-fn serve_std(addr: SocketAddr) -> std::io::Result<()> {
+fn serve_std(addr: SocketAddr, config: Config) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr)?;
-    eprintln!("echo_server (std) listening on {}", listener.local_addr()?);
+    eprintln!(
+        "echo_server (std) listening on {}{}",
+        listener.local_addr()?,
+        deflate_note(&config)
+    );
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(accepted) => accepted,
@@ -99,17 +133,18 @@ fn serve_std(addr: SocketAddr) -> std::io::Result<()> {
                 continue;
             }
         };
+        let config = config.clone();
         std::thread::spawn(move || {
-            let Err(end) = echo_std(stream);
+            let Err(end) = echo_std(stream, config);
             log_end(peer, &end);
         });
     }
 }
 
 /// Echoes until the connection ends; returns how it ended.
-fn echo_std(stream: TcpStream) -> Result<Infallible, blocking::Error> {
+fn echo_std(stream: TcpStream, config: Config) -> Result<Infallible, blocking::Error> {
     stream.set_nodelay(true)?;
-    let mut ws = blocking::accept_with_config(stream, config(), |_| Ok(Accept::new()))?;
+    let mut ws = blocking::accept_with_config(stream, config, |_| Ok(Accept::new()))?;
     loop {
         let message = ws.read()?;
         ws.send(message)?;
@@ -117,17 +152,29 @@ fn echo_std(stream: TcpStream) -> Result<Infallible, blocking::Error> {
 }
 
 /// Echoes until the connection ends; returns how it ended.
-async fn echo_tokio(stream: tokio::net::TcpStream) -> Result<Infallible, rfc6455::tokio::Error> {
+async fn echo_tokio(
+    stream: tokio::net::TcpStream,
+    config: Config,
+) -> Result<Infallible, rfc6455::tokio::Error> {
     stream.set_nodelay(true)?;
-    let mut ws =
-        rfc6455::tokio::accept_with_config(stream, config(), |_| Ok(Accept::new())).await?;
+    let mut ws = rfc6455::tokio::accept_with_config(stream, config, |_| Ok(Accept::new())).await?;
     loop {
         let message = ws.read().await?;
         ws.send(message).await?;
     }
 }
 
-fn serve_tokio(addr: SocketAddr, threads: Option<usize>) -> std::io::Result<()> {
+/// Says whether permessage-deflate is on, for the "listening" line.
+fn deflate_note(config: &Config) -> &'static str {
+    #[cfg(feature = "deflate")]
+    if config.deflate.is_some() {
+        return " (permessage-deflate on)";
+    }
+    let _ = config;
+    ""
+}
+
+fn serve_tokio(addr: SocketAddr, threads: Option<usize>, config: Config) -> std::io::Result<()> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = threads {
         builder.worker_threads(n);
@@ -135,8 +182,9 @@ fn serve_tokio(addr: SocketAddr, threads: Option<usize>) -> std::io::Result<()> 
     builder.enable_all().build()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         eprintln!(
-            "echo_server (tokio) listening on {}",
-            listener.local_addr()?
+            "echo_server (tokio) listening on {}{}",
+            listener.local_addr()?,
+            deflate_note(&config)
         );
         loop {
             let (stream, peer) = match listener.accept().await {
@@ -147,8 +195,9 @@ fn serve_tokio(addr: SocketAddr, threads: Option<usize>) -> std::io::Result<()> 
                     continue;
                 }
             };
+            let config = config.clone();
             tokio::spawn(async move {
-                let Err(end) = echo_tokio(stream).await;
+                let Err(end) = echo_tokio(stream, config).await;
                 log_end(peer, &end);
             });
         }
