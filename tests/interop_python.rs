@@ -486,7 +486,11 @@ fn words(seed: u64, len: usize) -> Vec<u8> {
         state ^= state >> 7;
         state ^= state << 17;
         out.extend_from_slice(VOCABULARY[(state % VOCABULARY.len() as u64) as usize].as_bytes());
-        out.push(if state.is_multiple_of(11) { b'\n' } else { b' ' });
+        out.push(if state.is_multiple_of(11) {
+            b'\n'
+        } else {
+            b' '
+        });
     }
     out.truncate(len);
     out
