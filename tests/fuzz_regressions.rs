@@ -68,3 +68,42 @@ fn fuzz_client_connection_memory_usage_hides_retained_input() {
         "memory_usage went from {idle} to {after} on a 1-byte read"
     );
 }
+
+/// client_connection (the same campaign input, replayed on the fix above):
+/// the front of the input allocation is also consumed by many *small*
+/// frames, whose headers are skipped in place. Here 8 192 empty
+/// continuation frames leave 1 byte (half a header) at the end of a 16 KiB
+/// allocation: `memory_usage()` says 1. The next large read grows that
+/// allocation, and `BytesMut::reserve` keeps the consumed 16 KiB in front
+/// of the new bytes, so after it is drained too, a 1 536-byte read
+/// reclaims a 108 KiB buffer: more than the documented bound of one frame,
+/// one message, one read and a header (plus the 8 KiB a buffer may keep).
+#[test]
+fn fuzz_client_connection_consumed_prefix_outgrows_the_bound() {
+    fn drain(conn: &mut Connection) {
+        while let Some(event) = conn.next_event().expect("valid frames") {
+            assert!(!matches!(event, Event::Message(_)));
+        }
+    }
+    let (max_frame, max_message) = (125, 125);
+    let config = Config::default()
+        .max_frame_size(max_frame)
+        .max_message_size(max_message);
+    let mut conn = Connection::new(Role::Client, config);
+    // An empty binary fragment opens a message; every `00 00` after it is
+    // an empty continuation frame.
+    conn.receive_data(&[0x02]);
+    conn.receive_data(&[0; 16 << 10]);
+    drain(&mut conn);
+    let largest_read = 90 << 10;
+    conn.receive_data(&vec![0; largest_read]);
+    drain(&mut conn);
+    conn.receive_data(&[0; 1536]);
+
+    let bound = max_frame + max_message + largest_read + 14 + 8192;
+    let used = conn.memory_usage();
+    assert!(
+        used <= bound,
+        "memory_usage {used} over the documented {bound}"
+    );
+}

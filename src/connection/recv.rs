@@ -94,16 +94,25 @@ impl Connection {
         let needed = self.input.len() + data.len();
         if needed > self.input.capacity() && !self.input.try_reclaim(data.len()) {
             // Drained as documented, the buffer holds at most a partial
-            // frame plus the bytes just read. Grow by doubling while that
-            // stays under one frame's size, then to exactly that size, so
-            // that the capacity never overshoots the limit. A caller that
-            // feeds more without draining gets amortized doubling, so its
-            // time stays linear.
+            // frame plus the bytes just read: grow by doubling, but not past
+            // one frame's size. A caller that feeds more without draining
+            // gets amortized doubling, so its time stays linear.
             let frame_bound = self.config.max_frame_size.saturating_add(MAX_HEADER_LEN);
-            if 2 * self.input.capacity() <= frame_bound || needed > frame_bound {
+            let live = self.input.len();
+            if live > frame_bound
+                || (live > super::RETAINED_BUFFER && 2 * self.input.capacity() <= frame_bound)
+            {
+                // Many live bytes: let the allocator grow the buffer in place.
                 super::reserve(&mut self.input, data.len(), frame_bound);
             } else {
-                let mut grown = BytesMut::with_capacity(frame_bound);
+                // Few live bytes, or the last step to the frame's size: move
+                // them to a fresh allocation, so that bytes already consumed
+                // in front of them are not carried along.
+                let capacity = (2 * self.input.capacity())
+                    .max(super::RETAINED_BUFFER.min(frame_bound))
+                    .min(frame_bound)
+                    .max(needed);
+                let mut grown = BytesMut::with_capacity(capacity);
                 grown.extend_from_slice(&self.input);
                 self.input = grown;
             }
