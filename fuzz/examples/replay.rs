@@ -6,7 +6,7 @@
 //! ```
 
 use rfc6455::Role;
-use rfc6455_fuzz::{connection, frame_header, handshake, roundtrip, utf8};
+use rfc6455_fuzz::{connection, deflate, frame_header, handshake, roundtrip, utf8};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -19,6 +19,7 @@ fn main() {
         "roundtrip" => roundtrip::run,
         "handshake_request" => handshake::run_request,
         "handshake_response" => handshake::run_response,
+        "deflate_connection" => deflate::run,
         other => panic!("unknown target {other}"),
     };
     for path in args {

@@ -99,7 +99,11 @@ pub fn run(data: &[u8]) {
 /// Compresses and frames the messages in `body`, as a client with the
 /// `peer` parameters would. Messages are binary; frames carry at most
 /// `fragment` bytes (and at most `MAX_FRAME`).
-fn structured(body: &[u8], peer: &DeflateParams, fragment: usize) -> (Vec<u8>, Option<Vec<Message>>) {
+fn structured(
+    body: &[u8],
+    peer: &DeflateParams,
+    fragment: usize,
+) -> (Vec<u8>, Option<Vec<Message>>) {
     let mut deflater = Deflater::new(peer);
     let mut wire = Vec::new();
     let mut messages = Vec::new();
@@ -117,7 +121,11 @@ fn structured(body: &[u8], peer: &DeflateParams, fragment: usize) -> (Vec<u8>, O
             let header = FrameHeader {
                 fin: j == last,
                 rsv: if j == 0 { FrameHeader::RSV1 } else { 0 },
-                opcode: if j == 0 { OpCode::Binary } else { OpCode::Continuation },
+                opcode: if j == 0 {
+                    OpCode::Binary
+                } else {
+                    OpCode::Continuation
+                },
                 mask: Some(key),
                 payload_len: piece.len() as u64,
             };

@@ -5,7 +5,7 @@
 use std::fs;
 
 use rfc6455::Role;
-use rfc6455_fuzz::{connection, frame_header, handshake, roundtrip, utf8};
+use rfc6455_fuzz::{connection, deflate, frame_header, handshake, roundtrip, utf8};
 
 fn replay(target: &str, run: fn(&[u8])) {
     let dir = format!("{}/seeds/{target}", env!("CARGO_MANIFEST_DIR"));
@@ -57,4 +57,9 @@ fn handshake_request_seeds() {
 #[test]
 fn handshake_response_seeds() {
     replay("handshake_response", handshake::run_response);
+}
+
+#[test]
+fn deflate_connection_seeds() {
+    replay("deflate_connection", deflate::run);
 }

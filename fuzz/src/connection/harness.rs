@@ -73,9 +73,13 @@ pub(super) struct Harness<'a> {
     fed_since_ping: bool,
 
     // Memory accounting.
-    /// Bytes fed since the last complete drain, and the largest such sum.
+    /// Bytes fed since the last complete drain, and in how many reads.
     undrained: usize,
-    undrained_peak: usize,
+    undrained_reads: usize,
+    /// The largest `undrained` when it was one read (the documented call
+    /// order), and when it was several (the buffer may then double).
+    one_read_peak: usize,
+    many_reads_peak: usize,
     output_peak: usize,
     /// The pending output at the last check, to tell if a closed
     /// connection queued more.
@@ -133,7 +137,9 @@ impl<'a> Harness<'a> {
             ping_at: None,
             fed_since_ping: false,
             undrained: leftover.len(),
-            undrained_peak: leftover.len(),
+            undrained_reads: usize::from(!leftover.is_empty()),
+            one_read_peak: leftover.len(),
+            many_reads_peak: 0,
             output_peak: head_left,
             closed_output: head_left,
             conn,
@@ -223,7 +229,12 @@ impl<'a> Harness<'a> {
         assert_eq!(self.conn.pending_output().len(), before);
         if self.state != State::Closed && !chunk.is_empty() {
             self.undrained += chunk.len();
-            self.undrained_peak = self.undrained_peak.max(self.undrained);
+            self.undrained_reads += 1;
+            let peak = match self.undrained_reads {
+                1 => &mut self.one_read_peak,
+                _ => &mut self.many_reads_peak,
+            };
+            *peak = (*peak).max(self.undrained);
             self.fed_since_tick = true;
             self.fed_since_ping = true;
         }
@@ -300,7 +311,7 @@ impl<'a> Harness<'a> {
                 }
                 assert_eq!(self.conn.state(), State::Closed);
                 assert!(self.conn.should_close_transport());
-                self.undrained = 0;
+                self.drained();
                 false
             }
             Ok(None) => {
@@ -311,7 +322,7 @@ impl<'a> Harness<'a> {
                     "a timer's error went unreported"
                 );
                 if !self.conn.is_write_buffer_full() || self.conn.state() == State::Closed {
-                    self.undrained = 0;
+                    self.drained();
                 }
                 false
             }
@@ -621,27 +632,37 @@ impl<'a> Harness<'a> {
         self.check_memory();
     }
 
+    /// The input fed so far has all been decoded as far as it can be.
+    fn drained(&mut self) {
+        self.undrained = 0;
+        self.undrained_reads = 0;
+    }
+
     fn check_memory(&self) {
         let used = self.conn.memory_usage();
         // The bound `Connection::memory_usage` documents: a frame and its
-        // header, a message, what was fed since the last complete drain
-        // (its largest amount ever, since a partly used buffer keeps its
-        // capacity), and the output, whose buffer grows by doubling. Each
-        // buffer may also keep a small empty allocation for reuse. A closed
-        // connection holds no input.
+        // header, a message, the read fed since the last complete drain
+        // (the largest ever, since a partly used buffer keeps its
+        // capacity; twice that for several reads fed without draining,
+        // which the buffer serves by doubling), and the output, whose buffer
+        // grows by doubling. Each buffer may also keep a small empty
+        // allocation for reuse. A closed connection holds no input.
         let output = 2 * self.output_peak + MEMORY_SLACK;
         let bound = if self.state == State::Closed {
             output
         } else {
             let c = &self.config;
-            let input = c.max_frame_size + MAX_HEADER_LEN + self.undrained_peak + MEMORY_SLACK;
+            let fed = self.one_read_peak.max(2 * self.many_reads_peak);
+            let input = c.max_frame_size + MAX_HEADER_LEN + fed + MEMORY_SLACK;
             output + input + c.max_message_size
         };
         assert!(
             used <= bound,
-            "memory_usage {used} over the bound {bound} ({:?}, undrained peak {}, output peak {})",
+            "memory_usage {used} over the bound {bound} ({:?}, largest read {}, largest \
+             reads without draining {}, output peak {})",
             self.state,
-            self.undrained_peak,
+            self.one_read_peak,
+            self.many_reads_peak,
             self.output_peak
         );
     }

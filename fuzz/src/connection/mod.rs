@@ -32,8 +32,9 @@
 //! # Invariants
 //!
 //! - No panic; `memory_usage()` stays within a bound computed from the
-//!   limits, the largest amount of input fed between two complete drains,
-//!   and the largest output ever pending (itself checked call by call: the
+//!   limits, the largest read fed between two complete drains (twice the
+//!   input fed when several reads come without draining), and the largest
+//!   output ever pending (itself checked call by call: the
 //!   connection adds at most one control frame per `next_event`, and none
 //!   while the write buffer is full); a closed connection holds no input.
 //! - Every `send_*` result is predicted exactly (state, fragmentation,
