@@ -1,0 +1,567 @@
+//! End-to-end and idle-memory benchmarks over loopback.
+//!
+//! Starts each library's echo server (`srv-*`, next to this binary; one
+//! tokio worker thread each, a separate process each) and drives it with a
+//! load client that uses no WebSocket library: raw TCP, a hand-written
+//! handshake and hand-built masked frames, so it favours nobody. Each
+//! connection sends a message, waits for the whole echo, checks it, and
+//! repeats. Servers are measured in turn, A B C … A B C …, the starting
+//! server rotating each round.
+//!
+//! Measured per run, over the measurement window (after a warm-up):
+//! messages/s (round trips), p50/p99 round trip, and the server's CPU time
+//! per message (sum over the server's threads of `/proc/<pid>/task/*/schedstat`,
+//! nanosecond resolution; `/proc/<pid>/stat` utime+stime is recorded too).
+//!
+//! Idle memory: a fresh server, `VmRSS` before and after opening N idle
+//! connections (handshake done, nothing sent), per connection.
+//!
+//! ```text
+//! bench-e2e [--quick] [--rounds N] [--secs S] [--warmup S] [--libs a,b]
+//!           [--workloads 100x20B,...] [--idle N] [--no-e2e] [--no-idle]
+//!           [--out results.jsonl] [--attach 'perf record -p {pid} -o {lib}-{workload}.data'
+//!           [--attach-libs a,b]]
+//! ```
+//! Results are appended as JSON lines to `--out` and summarised on stdout.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use rfc6455_benches::LIBS;
+use rfc6455_benches::frames::{Kind, payload, put_header, xor_mask};
+use rfc6455_benches::handshake::client_connect;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+/// The fastwebsockets benchmark suite's workloads: connections × payload.
+const WORKLOADS: [(&str, usize, usize); 5] = [
+    ("100x20B", 100, 20),
+    ("10x1KiB", 10, 1024),
+    ("10x16KiB", 10, 16 << 10),
+    ("200x16KiB", 200, 16 << 10),
+    ("500x16KiB", 500, 16 << 10),
+];
+
+struct Args {
+    rounds: usize,
+    secs: f64,
+    warmup: f64,
+    libs: Vec<String>,
+    workloads: Vec<(&'static str, usize, usize)>,
+    idle: usize,
+    e2e: bool,
+    idle_on: bool,
+    out: Option<String>,
+    attach: Option<String>,
+    attach_libs: Option<Vec<String>>,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        rounds: 3,
+        secs: 4.0,
+        warmup: 1.0,
+        libs: LIBS.iter().map(|s| s.to_string()).collect(),
+        workloads: WORKLOADS.to_vec(),
+        idle: 5000,
+        e2e: true,
+        idle_on: true,
+        out: None,
+        attach: None,
+        attach_libs: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| panic!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--quick" => {
+                a.rounds = 1;
+                a.secs = 1.0;
+                a.warmup = 0.3;
+                a.idle = 1000;
+            }
+            "--rounds" => a.rounds = value().parse().expect("--rounds"),
+            "--secs" => a.secs = value().parse().expect("--secs"),
+            "--warmup" => a.warmup = value().parse().expect("--warmup"),
+            "--libs" => a.libs = value().split(',').map(str::to_owned).collect(),
+            "--workloads" => {
+                let wanted: Vec<String> = value().split(',').map(str::to_owned).collect();
+                a.workloads = WORKLOADS
+                    .iter()
+                    .copied()
+                    .filter(|w| wanted.iter().any(|n| n == w.0))
+                    .collect();
+            }
+            "--idle" => a.idle = value().parse().expect("--idle"),
+            "--no-e2e" => a.e2e = false,
+            "--no-idle" => a.idle_on = false,
+            "--out" => a.out = Some(value()),
+            "--attach" => a.attach = Some(value()),
+            "--attach-libs" => {
+                a.attach_libs = Some(value().split(',').map(str::to_owned).collect())
+            }
+            other => panic!("unknown argument {other:?}"),
+        }
+    }
+    a
+}
+
+/// A server process we started; killed (by its PID) when dropped.
+struct Server {
+    lib: String,
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(lib: &str) -> Server {
+        let exe = std::env::current_exe().expect("current_exe");
+        let bin = exe.with_file_name(format!("srv-{lib}"));
+        let mut child = Command::new(&bin)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("server output");
+        let addr = line
+            .trim()
+            .strip_prefix("LISTENING ")
+            .unwrap_or_else(|| panic!("{lib}: unexpected output {line:?}"))
+            .parse()
+            .expect("address");
+        Server {
+            lib: lib.to_owned(),
+            child,
+            addr,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU time of a process, in ns: schedstat (precise) and stat (ticks).
+fn cpu_ns(pid: u32) -> (u64, u64) {
+    let mut sched = 0;
+    if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for task in dir.flatten() {
+            if let Ok(s) = std::fs::read_to_string(task.path().join("schedstat")) {
+                sched += s
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0u64);
+            }
+        }
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the ")" of the command name: utime and stime are the
+    // 12th and 13th (fields 14 and 15 of the whole line).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    let hz = 100; // USER_HZ on Linux
+    (sched, ticks * 1_000_000_000 / hz)
+}
+
+/// `VmRSS` of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Raises the soft open-files limit to the hard one; returns the soft limit.
+fn raise_fd_limit() -> u64 {
+    // SAFETY: plain libc calls on a local struct.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        lim.rlim_cur = lim.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+        lim.rlim_cur
+    }
+}
+
+struct Flags {
+    measuring: AtomicBool,
+    stop: AtomicBool,
+}
+
+/// What one connection did during the window.
+#[derive(Default)]
+struct ConnResult {
+    count: u64,
+    latencies: Vec<u32>,
+    error: Option<String>,
+}
+
+async fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_nodelay(true)?;
+    let mut stream = socket.connect(addr).await?;
+    let leftover = client_connect(&mut stream, "127.0.0.1").await?;
+    assert!(leftover.is_empty());
+    Ok(stream)
+}
+
+/// One connection of the load: send, wait for the whole echo, check, repeat.
+async fn echo_loop(mut stream: TcpStream, id: u64, size: usize, flags: Arc<Flags>) -> ConnResult {
+    let mut result = ConnResult::default();
+    let data = payload(Kind::Binary, size);
+    // One key per connection (servers cannot tell), so the frame is built once.
+    let key = rfc6455_benches::frames::key(id + 7);
+    let mut frame = Vec::with_capacity(size + 14);
+    put_header(&mut frame, Kind::Binary.opcode(), size, Some(key));
+    let start = frame.len();
+    frame.extend_from_slice(&data);
+    xor_mask(&mut frame[start..], key);
+    let mut expected = Vec::with_capacity(size + 10);
+    put_header(&mut expected, Kind::Binary.opcode(), size, None);
+    expected.extend_from_slice(&data);
+    let mut buf = vec![0u8; expected.len()];
+    while !flags.stop.load(Relaxed) {
+        let start = Instant::now();
+        let io = async {
+            stream.write_all(&frame).await?;
+            stream.read_exact(&mut buf).await
+        };
+        match tokio::time::timeout(Duration::from_secs(10), io).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                result.error = Some(format!("conn {id}: {e}"));
+                return result;
+            }
+            Err(_) => {
+                result.error = Some(format!("conn {id}: no echo within 10 s"));
+                return result;
+            }
+        }
+        let elapsed = start.elapsed();
+        if buf != expected {
+            result.error = Some(format!("conn {id}: wrong echo"));
+            return result;
+        }
+        if flags.measuring.load(Relaxed) {
+            result.count += 1;
+            result
+                .latencies
+                .push(elapsed.as_nanos().min(u32::MAX as u128) as u32);
+        }
+    }
+    // The closing handshake: a masked close frame (1000), then wait for
+    // the server's close and the end of the stream.
+    let mut close = Vec::new();
+    put_header(&mut close, 0x8, 2, Some([1, 2, 3, 4]));
+    let mut body = 1000u16.to_be_bytes();
+    xor_mask(&mut body, [1, 2, 3, 4]);
+    close.extend_from_slice(&body);
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        stream.write_all(&close).await?;
+        let mut sink = [0u8; 1024];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+    result
+}
+
+#[derive(Debug)]
+struct RunResult {
+    msgs_per_sec: f64,
+    p50_us: f64,
+    p99_us: f64,
+    cpu_ns_per_msg: f64,
+    cpu_stat_ns_per_msg: f64,
+    server_cpu_util: f64,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+/// Opens `conns` connections, `limit` handshakes at a time.
+async fn open_all(addr: SocketAddr, conns: usize, limit: usize) -> Result<Vec<TcpStream>, String> {
+    let mut streams = Vec::with_capacity(conns);
+    let mut pending = Vec::new();
+    for i in 0..conns {
+        pending.push(tokio::spawn(async move {
+            tokio::time::timeout(Duration::from_secs(10), connect(addr)).await
+        }));
+        if pending.len() == limit || i + 1 == conns {
+            for p in pending.drain(..) {
+                match p.await {
+                    Ok(Ok(Ok(s))) => streams.push(s),
+                    Ok(Ok(Err(e))) => return Err(format!("connect: {e}")),
+                    Ok(Err(_)) => return Err("connect: timed out".into()),
+                    Err(e) => return Err(format!("connect task: {e}")),
+                }
+            }
+        }
+    }
+    Ok(streams)
+}
+
+async fn run_workload(
+    server: &Server,
+    conns: usize,
+    size: usize,
+    args: &Args,
+) -> Result<RunResult, String> {
+    let streams = open_all(server.addr, conns, 100).await?;
+    let flags = Arc::new(Flags {
+        measuring: AtomicBool::new(false),
+        stop: AtomicBool::new(false),
+    });
+    let tasks: Vec<_> = streams
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| tokio::spawn(echo_loop(s, i as u64, size, flags.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
+    let perf = start_perf(server, args, conns, size);
+    let (cpu0, stat0) = cpu_ns(server.pid());
+    let t0 = Instant::now();
+    flags.measuring.store(true, Relaxed);
+    tokio::time::sleep(Duration::from_secs_f64(args.secs)).await;
+    flags.measuring.store(false, Relaxed);
+    let window = t0.elapsed().as_secs_f64();
+    let (cpu1, stat1) = cpu_ns(server.pid());
+    stop_perf(perf);
+    flags.stop.store(true, Relaxed);
+    let mut count = 0;
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let mut first_error = None;
+    for t in tasks {
+        let r = t.await.map_err(|e| e.to_string())?;
+        count += r.count;
+        latencies.extend_from_slice(&r.latencies);
+        if let Some(e) = r.error {
+            errors += 1;
+            first_error.get_or_insert(e);
+        }
+    }
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        if latencies.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[i] as f64 / 1000.0
+    };
+    let count_f = count.max(1) as f64;
+    Ok(RunResult {
+        msgs_per_sec: count as f64 / window,
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        cpu_ns_per_msg: (cpu1 - cpu0) as f64 / count_f,
+        cpu_stat_ns_per_msg: (stat1 - stat0) as f64 / count_f,
+        server_cpu_util: (cpu1 - cpu0) as f64 / 1e9 / window,
+        errors,
+        first_error,
+    })
+}
+
+/// A command attached to the server for the measurement window (perf,
+/// strace), from `--attach TEMPLATE` with `{pid}`, `{lib}` and
+/// `{workload}` replaced; stopped with SIGINT at the end of the window.
+fn start_perf(server: &Server, args: &Args, conns: usize, size: usize) -> Option<Child> {
+    let template = args.attach.as_deref()?;
+    if args
+        .attach_libs
+        .as_ref()
+        .is_some_and(|l| !l.contains(&server.lib))
+    {
+        return None;
+    }
+    let workload = WORKLOADS
+        .iter()
+        .find(|w| w.1 == conns && w.2 == size)
+        .map_or("custom", |w| w.0);
+    let command = template
+        .replace("{pid}", &server.pid().to_string())
+        .replace("{lib}", &server.lib)
+        .replace("{workload}", workload);
+    let child = Command::new("sh")
+        .args(["-c", &format!("exec {command}")])
+        .stdout(Stdio::null())
+        .spawn()
+        .ok();
+    // Give the tool time to attach before the window opens.
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
+fn stop_perf(perf: Option<Child>) {
+    if let Some(mut child) = perf {
+        // SAFETY: signalling a child we spawned, by its PID.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGINT);
+        }
+        let _ = child.wait();
+    }
+}
+
+async fn idle_memory(lib: &str, conns: usize) -> Result<(u64, u64, usize), String> {
+    let server = Server::start(lib);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = rss_kib(server.pid());
+    let streams = open_all(server.addr, conns, 200).await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = rss_kib(server.pid());
+    // Abort (RST) rather than close: no TIME_WAIT for thousands of ports.
+    for s in streams {
+        let _ = s.set_zero_linger();
+        drop(s);
+    }
+    drop(server);
+    Ok((before, after, conns))
+}
+
+fn emit(out: &mut Option<std::fs::File>, line: String) {
+    if let Some(f) = out {
+        writeln!(f, "{line}").expect("write results");
+    }
+}
+
+fn main() {
+    let args = parse_args();
+    let fd_limit = raise_fd_limit();
+    let mut out = args.out.as_ref().map(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .expect("open --out")
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        if args.e2e {
+            let servers: Vec<Server> = args.libs.iter().map(|l| Server::start(l)).collect();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            println!(
+                "e2e: {} round(s), {:.1} s window after {:.1} s warm-up; load client: 1 thread, raw TCP",
+                args.rounds, args.secs, args.warmup
+            );
+            for &(name, conns, size) in &args.workloads {
+                let mut by_lib: HashMap<String, Vec<RunResult>> = HashMap::new();
+                for round in 0..args.rounds {
+                    for k in 0..servers.len() {
+                        let server = &servers[(k + round) % servers.len()];
+                        let r = match run_workload(server, conns, size, &args).await {
+                            Ok(r) => r,
+                            Err(e) => {
+                                println!("  {name} {}: FAILED {e}", server.lib);
+                                continue;
+                            }
+                        };
+                        emit(
+                            &mut out,
+                            format!(
+                                "{{\"type\":\"e2e\",\"workload\":\"{name}\",\"lib\":\"{}\",\"round\":{},\
+                                 \"msgs_per_sec\":{:.1},\"p50_us\":{:.1},\"p99_us\":{:.1},\
+                                 \"cpu_ns_per_msg\":{:.1},\"cpu_stat_ns_per_msg\":{:.1},\
+                                 \"server_cpu_util\":{:.3},\"errors\":{}}}",
+                                server.lib,
+                                round + 1,
+                                r.msgs_per_sec,
+                                r.p50_us,
+                                r.p99_us,
+                                r.cpu_ns_per_msg,
+                                r.cpu_stat_ns_per_msg,
+                                r.server_cpu_util,
+                                r.errors
+                            ),
+                        );
+                        println!(
+                            "  {name:<10} r{} {:<18} {:>10.0} msg/s  p50 {:>8.1} µs  p99 {:>8.1} µs  \
+                             cpu {:>7.0} ns/msg (stat {:>7.0})  server cpu {:>4.0}%{}",
+                            round + 1,
+                            server.lib,
+                            r.msgs_per_sec,
+                            r.p50_us,
+                            r.p99_us,
+                            r.cpu_ns_per_msg,
+                            r.cpu_stat_ns_per_msg,
+                            r.server_cpu_util * 100.0,
+                            match &r.first_error {
+                                Some(e) => format!("  {} error(s), first: {e}", r.errors),
+                                None => String::new(),
+                            }
+                        );
+                        by_lib.entry(server.lib.clone()).or_default().push(r);
+                    }
+                }
+            }
+            drop(servers);
+        }
+        if args.idle_on {
+            let wanted = args.idle;
+            // Each connection costs the client one fd and the server one.
+            let conns = wanted.min(fd_limit.saturating_sub(64) as usize);
+            if conns < wanted {
+                println!("idle: fd limit {fd_limit}: {conns} connections instead of {wanted}");
+            }
+            println!("idle memory: server VmRSS growth over {conns} idle connections");
+            for round in 0..args.rounds.min(2) {
+                for lib in &args.libs {
+                    match idle_memory(lib, conns).await {
+                        Ok((before, after, n)) => {
+                            let per = (after as f64 - before as f64) * 1024.0 / n as f64;
+                            println!(
+                                "  r{} {lib:<18} {before:>8} KiB -> {after:>8} KiB  = {per:>8.0} B/connection",
+                                round + 1
+                            );
+                            emit(
+                                &mut out,
+                                format!(
+                                    "{{\"type\":\"idle\",\"lib\":\"{lib}\",\"round\":{},\"conns\":{n},\
+                                     \"rss_before_kib\":{before},\"rss_after_kib\":{after},\
+                                     \"bytes_per_conn\":{per:.0}}}",
+                                    round + 1
+                                ),
+                            );
+                        }
+                        Err(e) => println!("  {lib}: FAILED {e}"),
+                    }
+                    // Let the aborted sockets go before the next server.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,113 @@
+//! The echo handlers of the end-to-end servers, one per library: each
+//! takes an accepted TCP connection, runs the library's server handshake
+//! and echoes every data message until the connection ends. The `srv-*`
+//! binaries serve them; `sizes` reports how large each handler's future
+//! (the memory a spawned task holds for its whole life) is.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+
+/// rfc6455's tokio adapter.
+pub async fn rfc6455(stream: TcpStream) {
+    use rfc6455::Config;
+    use rfc6455::handshake::Accept;
+    let Ok(mut ws) =
+        rfc6455::tokio::accept_with_config(stream, Config::default(), |_| Ok(Accept::new())).await
+    else {
+        return;
+    };
+    while let Ok(message) = ws.read().await {
+        if ws.send(message).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// tokio-tungstenite.
+pub async fn tokio_tungstenite(stream: TcpStream) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    while let Some(Ok(message)) = ws.next().await {
+        if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// fastwebsockets, with `FragmentCollector` as in its own echo_server
+/// example. fastwebsockets leaves the HTTP upgrade to hyper; a minimal
+/// hand-written handshake stands in for it.
+pub async fn fastwebsockets(mut stream: TcpStream) {
+    use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
+    let Ok(leftover) = crate::handshake::server_accept(&mut stream).await else {
+        return;
+    };
+    assert!(leftover.is_empty(), "the load client waits for the 101");
+    let mut ws = FragmentCollector::new(WebSocket::after_handshake(stream, Role::Server));
+    while let Ok(frame) = ws.read_frame().await {
+        match frame.opcode {
+            OpCode::Close => return,
+            OpCode::Text | OpCode::Binary => {
+                if ws.write_frame(frame).await.is_err() {
+                    return;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// tokio-websockets.
+pub async fn tokio_websockets(stream: TcpStream) {
+    let Ok((_request, mut ws)) = tokio_websockets::ServerBuilder::new().accept(stream).await else {
+        return;
+    };
+    while let Some(Ok(message)) = ws.next().await {
+        if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// sockudo-ws, with its own handshake helpers as in its simple_echo
+/// example. Heartbeat pings and the idle timeout are off, like the other
+/// libraries' defaults.
+pub async fn sockudo_ws(mut stream: TcpStream) {
+    use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
+    use sockudo_ws::protocol::Message;
+    use sockudo_ws::{Config, WebSocketStream};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = bytes::BytesMut::with_capacity(4096);
+    loop {
+        match stream.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        match parse_request(&buf) {
+            Ok(Some((request, _))) => {
+                let response = build_response(&generate_accept_key(request.key), None, None);
+                if stream.write_all(&response).await.is_err() {
+                    return;
+                }
+                break;
+            }
+            Ok(None) => {}
+            Err(_) => return,
+        }
+    }
+    drop(buf);
+    let config = Config::builder().auto_ping(false).idle_timeout(0).build();
+    let mut ws = WebSocketStream::server(stream, config);
+    while let Some(Ok(message)) = ws.next().await {
+        match message {
+            Message::Text(_) | Message::Binary(_) => {
+                if ws.send(message).await.is_err() {
+                    return;
+                }
+            }
+            Message::Close(_) => return,
+            _ => {}
+        }
+    }
+}
