@@ -41,6 +41,24 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
+/// Writes `src` masked with `key` into `dst` (of the same length), in one
+/// pass: the masked copy a sender makes of a payload it does not own.
+#[inline]
+pub(crate) fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    assert_eq!(dst.len(), src.len());
+    let wide = u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ]);
+    let (dst_words, dst_rest) = dst.as_chunks_mut::<8>();
+    let (src_words, src_rest) = src.as_chunks::<8>();
+    for (d, s) in dst_words.iter_mut().zip(src_words) {
+        *d = (u64::from_ne_bytes(*s) ^ wide).to_ne_bytes();
+    }
+    for ((d, s), k) in dst_rest.iter_mut().zip(src_rest).zip(key.iter().cycle()) {
+        *d = s ^ k;
+    }
+}
+
 /// The key as seen from `offset` bytes into the payload.
 #[inline]
 fn rotated(key: [u8; 4], offset: usize) -> [u8; 4] {
@@ -73,6 +91,19 @@ mod tests {
                     assert_eq!(fast, slow, "start {start} len {len} offset {offset}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn masked_copy_matches_masking_in_place() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let source: Vec<u8> = (0..=255u8).cycle().take(300).collect();
+        for len in [0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 63, 64, 65, 300] {
+            let mut in_place = source[..len].to_vec();
+            apply_mask(&mut in_place, key, 0);
+            let mut copied = vec![0; len];
+            mask_copy(&mut copied, &source[..len], key);
+            assert_eq!(copied, in_place, "len {len}");
         }
     }
 

@@ -254,6 +254,62 @@ fn memory_of_a_large_frame_arriving_in_pieces_is_bounded_by_its_size() {
     );
 }
 
+// A stream of large frames whose ends share reads with the starts of the
+// next ones (the common case for a busy connection): every message comes
+// out whole and in order, whether the application drops or keeps the
+// payloads, and memory stays within a few frames of the largest one.
+#[test]
+fn large_frames_straddling_reads_are_delivered_whole_with_bounded_memory() {
+    let sizes = [5_000, 70_000, 300_000, 9_000, 100, 65_536, 200_000, 4_097];
+    let payloads: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(n, &len)| (0..len).map(|i| (i * 7 + n) as u8).collect())
+        .collect();
+    let wire: Vec<u8> = payloads
+        .iter()
+        .flat_map(|p| frame(true, BINARY, Some(KEY), p))
+        .collect();
+    let largest = 300_000 + 14;
+    for reads in [&[65_536][..], &[4_097, 100_000, 13], &[70_014, 9_000], &[1 << 20]] {
+        for keep in [false, true] {
+            let mut conn = server();
+            let mut kept = Vec::new();
+            let mut got = 0;
+            let mut max_reported = 0;
+            let mut rest = &wire[..];
+            for &read in reads.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (chunk, tail) = rest.split_at(read.min(rest.len()));
+                rest = tail;
+                conn.receive_data(chunk);
+                max_reported = max_reported.max(conn.memory_usage());
+                while let Some(event) = conn.next_event().unwrap() {
+                    let Event::Message(message) = event else {
+                        panic!("unexpected {event:?}");
+                    };
+                    assert_eq!(message.as_bytes(), &payloads[got][..], "message {got}");
+                    got += 1;
+                    if keep {
+                        kept.push(message);
+                    }
+                }
+                max_reported = max_reported.max(conn.memory_usage());
+            }
+            assert_eq!(got, sizes.len(), "reads {reads:?} keep {keep}");
+            let read = *reads.iter().max().unwrap();
+            assert!(
+                max_reported <= 3 * (largest + read),
+                "reads {reads:?} keep {keep}: memory_usage {max_reported}"
+            );
+            conn.release_memory();
+            assert_eq!(conn.memory_usage(), 0);
+        }
+    }
+}
+
 // Back-pressure: while is_write_buffer_full(), next_event decodes nothing,
 // so a peer that floods pings and never reads cannot grow our output past
 // the high-water mark (plus one frame). After consume_output, decoding

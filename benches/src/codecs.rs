@@ -7,6 +7,7 @@
 //! message `n` times, each written out (flushed) to the stream.
 
 use std::hint::black_box;
+use std::io::IoSlice;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -192,6 +193,9 @@ fn rfc6455_encode(side: Side, kind: Kind, p: Bytes) -> impl FnMut(usize) {
         Role::Client
     };
     let mut conn = Connection::new(role, Config::default());
+    // The stream takes vectored writes, as a TCP socket does: large
+    // payloads are then queued by reference and written with their header.
+    conn.set_vectored_output(true);
     let mut stream = MemStream::sink();
     let msg = match kind {
         Kind::Binary => Message::Binary(p),
@@ -200,8 +204,13 @@ fn rfc6455_encode(side: Side, kind: Kind, p: Bytes) -> impl FnMut(usize) {
     move |n| {
         for _ in 0..n {
             conn.send(&msg).expect("send");
-            while !conn.pending_output().is_empty() {
-                let w = stream.write_bytes(conn.pending_output());
+            loop {
+                let mut slices = [IoSlice::new(&[]); 4];
+                let k = conn.pending_output_vectored(&mut slices);
+                if k == 0 {
+                    break;
+                }
+                let w = stream.write_vectored_bytes(&slices[..k]);
                 conn.consume_output(w);
             }
         }

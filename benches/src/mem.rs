@@ -83,7 +83,9 @@ impl MemStream {
         }
     }
 
-    fn write_vectored_bytes(&mut self, bufs: &[IoSlice<'_>]) -> usize {
+    /// One vectored write: takes up to [`WRITE_CHUNK`] bytes from `bufs`
+    /// (copying them); returns how many.
+    pub fn write_vectored_bytes(&mut self, bufs: &[IoSlice<'_>]) -> usize {
         let mut n = 0;
         for buf in bufs {
             let take = buf.len().min(WRITE_CHUNK - n);

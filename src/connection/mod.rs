@@ -11,10 +11,12 @@ use bytes::{Bytes, BytesMut};
 use crate::extension::{Agreed, Extension};
 use crate::{CloseFrame, Config, Message, ProtocolError, Role};
 
+mod output;
 mod recv;
 mod send;
 mod timers;
 
+use output::Output;
 use recv::Reader;
 use send::Writer;
 use timers::Timers;
@@ -89,8 +91,17 @@ pub struct Connection {
     /// Received bytes not yet decoded. When a frame's header has been read,
     /// it starts with that frame's payload.
     input: BytesMut,
+    /// Received bytes that follow the frame in progress, when a read
+    /// carried the end of a large frame and the start of the next: they
+    /// get an allocation of their own, sized for their frame, instead of
+    /// being moved out of the large frame's buffer later. When empty, it
+    /// may hold a spare allocation for the next such split.
+    input_next: BytesMut,
     /// Encoded frames waiting to be written to the transport.
-    output: BytesMut,
+    output: Output,
+    /// The transport takes vectored writes: large payloads are queued by
+    /// reference (see [`Connection::set_vectored_output`]).
+    vectored_output: bool,
     reader: Reader,
     writer: Writer,
     timers: Timers,
@@ -122,7 +133,9 @@ impl Connection {
             config,
             state: State::Open,
             input: BytesMut::new(),
-            output: BytesMut::new(),
+            input_next: BytesMut::new(),
+            output: Output::default(),
+            vectored_output: false,
             reader: Reader::default(),
             writer: Writer::default(),
             timers: Timers::default(),
@@ -156,21 +169,70 @@ impl Connection {
         self.subprotocol.as_deref()
     }
 
-    /// Bytes waiting to be written to the transport.
+    /// Bytes waiting to be written to the transport: all of them, or with
+    /// [vectored output](Self::set_vectored_output) on, the first
+    /// contiguous run of them (empty only when nothing waits).
+    #[inline]
     pub fn pending_output(&self) -> &[u8] {
-        &self.output
+        self.output.front()
     }
 
-    /// Marks the first `n` bytes of [`pending_output`](Self::pending_output)
-    /// as written. `n` larger than the pending output counts as all of it.
+    /// Fills `dst` with the bytes waiting to be written, in order, for one
+    /// vectored write (`write_vectored`); returns how many slices it used.
+    ///
+    /// With vectored output off, everything waiting is one slice. Report
+    /// what the write took with [`consume_output`](Self::consume_output)
+    /// as usual.
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// use bytes::Bytes;
+    /// use rfc6455::{Config, Connection, Message, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.set_vectored_output(true);
+    /// let big = Message::binary(Bytes::from(vec![7; 100_000]));
+    /// conn.send(&big).unwrap();
+    ///
+    /// let mut slices = [IoSlice::new(&[]); 8];
+    /// let n = conn.pending_output_vectored(&mut slices);
+    /// assert_eq!(n, 2); // the frame header, then the payload, not copied
+    /// assert_eq!(slices[0].len(), 10);
+    /// assert_eq!(slices[1].as_ptr(), big.as_bytes().as_ptr());
+    /// conn.consume_output(10 + 100_000);
+    /// assert!(conn.pending_output().is_empty());
+    /// ```
+    pub fn pending_output_vectored<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
+        self.output.front_vectored(dst)
+    }
+
+    /// Declares that the transport takes vectored writes (off by default).
+    ///
+    /// When on, the payload of a message of a few KiB or more passed to
+    /// [`send`](Self::send) or [`send_prepared`](Self::send_prepared) by a
+    /// server is queued by reference, not copied: write the output with
+    /// [`pending_output_vectored`](Self::pending_output_vectored) and one
+    /// `write_vectored` call, so that header and payload leave together.
+    /// [`pending_output`](Self::pending_output) then returns only the first
+    /// contiguous run. A client copies every payload anyway, to mask it.
+    pub fn set_vectored_output(&mut self, on: bool) {
+        self.vectored_output = on;
+    }
+
+    /// Bytes waiting to be written, in total.
+    pub fn pending_output_len(&self) -> usize {
+        self.output.len()
+    }
+
+    /// Marks the first `n` bytes of the pending output as written. `n`
+    /// larger than the pending output counts as all of it.
     pub fn consume_output(&mut self, n: usize) {
-        let n = n.min(self.output.len());
-        bytes::Buf::advance(&mut self.output, n);
+        self.output.consume(n);
         if self.state == State::Closed {
             // Nothing more will be sent: hold nothing.
             self.release_memory();
         } else {
-            release_if_empty(&mut self.output);
+            self.output.release_if_empty();
         }
     }
 
@@ -199,17 +261,21 @@ impl Connection {
     /// bytes, the message being assembled, and output.
     ///
     /// With the call order above it stays within
-    /// [`Config::max_frame_size`] + [`Config::max_message_size`] plus the
-    /// size of one `receive_data` call, a 14-byte frame header and the
-    /// output queued. Payloads already handed to the application are its
-    /// own and are not counted. Empty buffers larger than a few KiB are
-    /// released, so an idle connection returns to a small size after a
+    /// [`Config::max_frame_size`] + [`Config::max_message_size`] plus twice
+    /// the size of one `receive_data` call, a 14-byte frame header, the
+    /// output queued and, on a connection receiving a stream of large
+    /// frames, one spare receive buffer of at most 256 KiB that is reused
+    /// frame after frame. Payloads already handed to the application are
+    /// its own and are not counted. Empty buffers larger than a few KiB are
+    /// released, and [`release_memory`](Self::release_memory) gives back
+    /// the rest, so an idle connection returns to a small size after a
     /// large message.
     pub fn memory_usage(&self) -> usize {
         self.input.capacity()
+            + self.input_next.capacity()
             + self.reader.memory_usage()
             + self.writer.memory_usage()
-            + self.output.capacity()
+            + self.output.memory_usage()
             + self.extension.as_ref().map_or(0, |e| e.memory_usage())
     }
 
@@ -224,16 +290,17 @@ impl Connection {
         if self.input.is_empty() {
             self.input = BytesMut::new();
         }
-        if self.output.is_empty() {
-            self.output = BytesMut::new();
+        if self.input_next.is_empty() {
+            self.input_next = BytesMut::new();
         }
+        self.output.release();
         self.writer.release_memory();
     }
 
     /// Queues bytes written ahead of every frame: the 101 response of a
     /// server handshake.
     pub(crate) fn queue_raw_output(&mut self, bytes: &[u8]) {
-        self.output.extend_from_slice(bytes);
+        self.output.buf().extend_from_slice(bytes);
     }
 
     /// Records the subprotocol agreed in an opening handshake done
@@ -266,6 +333,7 @@ impl Connection {
         // RFC 6455 §1.4: after sending and receiving a close frame, any
         // further data is discarded.
         self.input = BytesMut::new();
+        self.input_next = BytesMut::new();
         self.reader = Reader::default();
         self.timers.stop_keepalive();
         match self.role {
@@ -335,7 +403,10 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("role", &self.role)
             .field("state", &self.state)
-            .field("buffered_input", &self.input.len())
+            .field(
+                "buffered_input",
+                &(self.input.len() + self.input_next.len()),
+            )
             .field("pending_output", &self.output.len())
             .field("error", &self.error)
             .field("subprotocol", &self.subprotocol)

@@ -1,11 +1,15 @@
 //! The send path: messages and control frames into the output buffer.
 
+use bytes::{Bytes, BytesMut};
 use rand::Rng;
+
+use super::output::ZERO_COPY_MIN;
 
 use super::{Connection, State};
 #[cfg(feature = "deflate")]
 use crate::extension::Agreed;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, apply_mask};
+use crate::mask::mask_copy;
 use crate::{
     CloseCode, CloseFrame, Message, MessageKind, PreparedMessage, Role, SendError, Utf8Validator,
 };
@@ -70,21 +74,21 @@ impl Connection {
     ///
     /// [`Config::send_frame_size`]: crate::Config::send_frame_size
     pub fn send(&mut self, message: &Message) -> Result<(), SendError> {
-        let opcode = match message.kind() {
-            MessageKind::Text => OpCode::Text,
-            MessageKind::Binary => OpCode::Binary,
+        let (opcode, payload) = match message {
+            Message::Text(text) => (OpCode::Text, text.as_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
         };
-        self.send_message(opcode, message.as_bytes())
+        self.send_message(opcode, payload, Some(payload))
     }
 
     /// Queues a text message.
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
-        self.send_message(OpCode::Text, text.as_bytes())
+        self.send_message(OpCode::Text, text.as_bytes(), None)
     }
 
     /// Queues a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
-        self.send_message(OpCode::Binary, data)
+        self.send_message(OpCode::Binary, data, None)
     }
 
     /// Queues one frame of a message sent in fragments, for messages too
@@ -159,7 +163,8 @@ impl Connection {
             return Ok(());
         }
         if self.extension.is_some() {
-            return self.send_message(prepared.opcode(), prepared.payload());
+            let payload = prepared.payload();
+            return self.send_message(prepared.opcode(), payload, Some(payload));
         }
         self.write_prepared(prepared.opcode(), 0, prepared.frame(), prepared.payload());
         Ok(())
@@ -167,11 +172,15 @@ impl Connection {
 
     /// Writes a prepared frame: as it is for a server, masked afresh for a
     /// client.
-    fn write_prepared(&mut self, opcode: OpCode, rsv: u8, frame: &[u8], payload: &[u8]) {
+    fn write_prepared(&mut self, opcode: OpCode, rsv: u8, frame: &Bytes, payload: &[u8]) {
         match self.role {
+            Role::Server if self.vectored_output && frame.len() >= ZERO_COPY_MIN => {
+                self.output.push_shared(frame.clone());
+            }
             Role::Server => {
-                super::reserve(&mut self.output, frame.len(), usize::MAX);
-                self.output.extend_from_slice(frame);
+                let buf = self.output.buf();
+                super::reserve(buf, frame.len(), usize::MAX);
+                buf.extend_from_slice(frame);
             }
             Role::Client => self.write_frame(opcode, true, rsv, payload),
         }
@@ -241,7 +250,14 @@ impl Connection {
         self.state != State::Closed
     }
 
-    fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
+    /// Queues a message; `owner`, when given, holds the same bytes as
+    /// `payload` and may be queued by reference.
+    fn send_message(
+        &mut self,
+        opcode: OpCode,
+        payload: &[u8],
+        owner: Option<&Bytes>,
+    ) -> Result<(), SendError> {
         self.check_can_send()?;
         if self.writer.fragmented.is_some() {
             return Err(SendError::MessageInProgress);
@@ -252,28 +268,29 @@ impl Connection {
                 let mut encoded = std::mem::take(&mut self.writer.encoded);
                 encoded.clear();
                 extension.encode(payload, &mut encoded);
-                self.write_message(opcode, rsv, &encoded);
+                self.write_message(opcode, rsv, &encoded, None);
                 if encoded.capacity() <= RETAINED_ENCODING_BUFFER {
                     self.writer.encoded = encoded;
                 }
             }
-            _ => self.write_message(opcode, 0, payload),
+            _ => self.write_message(opcode, 0, payload, owner),
         }
         Ok(())
     }
 
     /// Frames a message, in pieces of at most `send_frame_size`, with the
     /// extension bits `rsv` on the first frame only.
-    fn write_message(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {
+    fn write_message(&mut self, opcode: OpCode, rsv: u8, payload: &[u8], owner: Option<&Bytes>) {
         let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX).max(1);
         if payload.len() <= frame_size {
-            self.write_frame(opcode, true, rsv, payload);
+            self.write_frame_from(opcode, true, rsv, payload, owner);
             return;
         }
         let mut chunks = payload.chunks(frame_size).peekable();
         let (mut opcode, mut rsv) = (opcode, rsv);
         while let Some(chunk) = chunks.next() {
-            self.write_frame(opcode, chunks.peek().is_none(), rsv, chunk);
+            let fin = chunks.peek().is_none();
+            self.write_frame_from(opcode, fin, rsv, chunk, owner);
             (opcode, rsv) = (OpCode::Continuation, 0);
         }
     }
@@ -299,6 +316,20 @@ impl Connection {
 
     /// Encodes one frame into the output buffer, masked for a client.
     pub(super) fn write_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: &[u8]) {
+        self.write_frame_from(opcode, fin, rsv, payload, None);
+    }
+
+    /// Encodes one frame; `owner`, when given, holds `payload` (a slice of
+    /// it), so that with vectored output a server can queue the payload by
+    /// reference instead of copying it.
+    fn write_frame_from(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        rsv: u8,
+        payload: &[u8],
+        owner: Option<&Bytes>,
+    ) {
         // RFC 6455 §5.1: a client MUST mask all frames that it sends to the
         // server; a server MUST NOT mask any frames that it sends.
         let mask = match self.role {
@@ -312,16 +343,45 @@ impl Connection {
             mask,
             payload_len: payload.len() as u64,
         };
-        super::reserve(
-            &mut self.output,
-            header.encoded_len() + payload.len(),
-            usize::MAX,
-        );
-        header.put(&mut self.output);
-        let start = self.output.len();
-        self.output.extend_from_slice(payload);
-        if let Some(key) = mask {
-            apply_mask(&mut self.output[start..], key, 0);
+        let by_reference = match owner {
+            Some(owner) if mask.is_none() && self.vectored_output => {
+                (payload.len() >= ZERO_COPY_MIN).then(|| owner.slice_ref(payload))
+            }
+            _ => None,
+        };
+        let copied = if by_reference.is_some() {
+            0
+        } else {
+            payload.len()
+        };
+        let buf = self.output.buf();
+        super::reserve(buf, header.encoded_len() + copied, usize::MAX);
+        header.put(buf);
+        match (by_reference, mask) {
+            (Some(payload), _) => self.output.push_shared(payload),
+            (None, Some(key)) => extend_masked(buf, payload, key),
+            (None, None) => buf.extend_from_slice(payload),
         }
+    }
+}
+
+/// Appends `payload` masked with `key`, in blocks small enough to stay in
+/// the L1 cache between the masking and the copy, so that the payload is
+/// read from memory once.
+fn extend_masked(out: &mut BytesMut, payload: &[u8], key: [u8; 4]) {
+    const BLOCK: usize = 4096;
+    if payload.len() <= BLOCK {
+        let start = out.len();
+        out.extend_from_slice(payload);
+        apply_mask(&mut out[start..], key, 0);
+        return;
+    }
+    let mut block = [0u8; BLOCK];
+    // Every block but the last is a multiple of 4 bytes long, so the key
+    // phase is the same at the start of each.
+    for chunk in payload.chunks(BLOCK) {
+        let block = &mut block[..chunk.len()];
+        mask_copy(block, chunk, key);
+        out.extend_from_slice(block);
     }
 }
