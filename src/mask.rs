@@ -26,6 +26,37 @@
 /// ```
 #[inline]
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if data.len() >= WIDE_MIN && std::arch::is_x86_feature_detected!("avx2") {
+        #[allow(unsafe_code)]
+        // SAFETY: `apply_mask_avx2` only requires the CPU to support AVX2,
+        // which was checked just above. It is the same safe code as
+        // `apply_mask_words`, compiled for 256-bit vectors.
+        unsafe {
+            apply_mask_avx2(data, key, offset)
+        };
+        return;
+    }
+    apply_mask_words(data, key, offset);
+}
+
+/// Payloads from this long are unmasked with 256-bit vectors where the CPU
+/// has them; shorter ones are not worth the feature check.
+#[cfg(target_arch = "x86_64")]
+const WIDE_MIN: usize = 256;
+
+/// [`apply_mask_words`] compiled with AVX2 enabled: the compiler vectorizes
+/// the same loop four words at a time (the codec benchmarks show unmasking
+/// at about half the cost of the baseline SSE2 code).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn apply_mask_avx2(data: &mut [u8], key: [u8; 4], offset: usize) {
+    apply_mask_words(data, key, offset);
+}
+
+/// The portable unmasking loop: eight bytes at a time on unaligned words.
+#[inline(always)]
+fn apply_mask_words(data: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotated(key, offset);
     let (words, rest) = data.as_chunks_mut::<8>();
     let wide = u64::from_ne_bytes([

@@ -189,17 +189,39 @@ impl Utf8Validator {
                 return Ok(());
             }
         }
-        match simdutf8::compat::from_utf8(piece) {
+        if piece.len() < BASIC_MIN {
+            // Short pieces: one pass of the validator that also tells where
+            // an unfinished code point starts.
+            return match simdutf8::compat::from_utf8(piece) {
+                Ok(_) => Ok(()),
+                Err(e) => self.keep_unfinished(&piece[e.valid_up_to()..]),
+            };
+        }
+        // The piece may end inside a code point: check the whole code
+        // points with the fast validator (which says only "valid or not"),
+        // and the unfinished one, at most three bytes, on its own.
+        let (body, tail) = piece.split_at(unfinished_tail_start(piece));
+        if simdutf8::basic::from_utf8(body).is_err() {
+            return Err(Utf8Error);
+        }
+        match std::str::from_utf8(tail) {
             Ok(_) => Ok(()),
-            Err(e) if e.error_len().is_some() => Err(Utf8Error),
-            Err(e) => {
-                // The piece ends inside a code point whose bytes so far are
-                // a valid prefix: at most three bytes.
-                let tail = &piece[e.valid_up_to()..];
+            Err(_) => self.keep_unfinished(tail),
+        }
+    }
+
+    /// Keeps `tail`, the last bytes of a piece that do not make a whole
+    /// code point, if they can start one; fails otherwise.
+    fn keep_unfinished(&mut self, tail: &[u8]) -> Result<(), Utf8Error> {
+        match std::str::from_utf8(tail) {
+            // A valid prefix of a code point (at most three bytes): keep it
+            // for the next piece.
+            Err(e) if e.error_len().is_none() && e.valid_up_to() == 0 => {
                 self.partial[..tail.len()].copy_from_slice(tail);
                 self.partial_len = tail.len() as u8;
                 Ok(())
             }
+            _ => Err(Utf8Error),
         }
     }
 
@@ -235,6 +257,32 @@ impl Utf8Validator {
     }
 }
 
+/// Pieces at least this long are checked by `simdutf8::basic`, which is
+/// faster on long inputs than `compat` but does not say where an error or
+/// an unfinished code point is; the end of the piece is then looked at
+/// separately. Below it, `compat` does both in one pass for less.
+const BASIC_MIN: usize = 1024;
+
+/// Where a code point that `piece` starts but does not finish begins, or
+/// `piece.len()` if its last code point is whole (or the end is invalid in
+/// a way the full validation will see).
+#[inline]
+fn unfinished_tail_start(piece: &[u8]) -> usize {
+    let len = piece.len();
+    for back in 1..=len.min(3) {
+        let byte = piece[len - back];
+        let width = match byte {
+            0x80..=0xbf => continue, // a continuation byte: look further back
+            0x00..=0x7f => return len,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            _ => 4,
+        };
+        return if width > back { len - back } else { len };
+    }
+    len
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +293,36 @@ mod tests {
             v.feed(p)?;
         }
         Ok(v.is_complete())
+    }
+
+    // Long pieces take the `basic` path: the unfinished end is found by
+    // looking back from the last byte, and must agree with std.
+    #[test]
+    fn long_pieces_split_anywhere_agree_with_std() {
+        let text = "aé€😀".repeat(300); // 1, 2, 3 and 4-byte code points
+        let bytes = text.as_bytes();
+        assert!(bytes.len() > 2 * BASIC_MIN);
+        for cut in (BASIC_MIN..BASIC_MIN + 24).chain(bytes.len() - 5..bytes.len()) {
+            let (a, b) = bytes.split_at(cut);
+            assert_eq!(feed_all(&[a, b]), Ok(true), "cut {cut}");
+            let mut v = Utf8Validator::new();
+            v.feed(a).unwrap();
+            assert_eq!(v.is_complete(), std::str::from_utf8(a).is_ok(), "cut {cut}");
+        }
+        // Corrupt one byte anywhere near the end of a long piece, or in its
+        // body: the verdict (now or once complete) matches std's.
+        for at in (0..64).chain(bytes.len() - 12..bytes.len()) {
+            for bad in [0x80, 0xc0, 0xe0, 0xf0, 0xf5, 0xff, b'a'] {
+                let mut corrupt = bytes.to_vec();
+                corrupt[at] = bad;
+                let ours = feed_all(&[&corrupt]) == Ok(true);
+                assert_eq!(
+                    ours,
+                    std::str::from_utf8(&corrupt).is_ok(),
+                    "at {at} bad {bad:#x}"
+                );
+            }
+        }
     }
 
     #[test]

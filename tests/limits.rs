@@ -271,7 +271,12 @@ fn large_frames_straddling_reads_are_delivered_whole_with_bounded_memory() {
         .flat_map(|p| frame(true, BINARY, Some(KEY), p))
         .collect();
     let largest = 300_000 + 14;
-    for reads in [&[65_536][..], &[4_097, 100_000, 13], &[70_014, 9_000], &[1 << 20]] {
+    for reads in [
+        &[65_536][..],
+        &[4_097, 100_000, 13],
+        &[70_014, 9_000],
+        &[1 << 20],
+    ] {
         for keep in [false, true] {
             let mut conn = server();
             let mut kept = Vec::new();

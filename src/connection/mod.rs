@@ -382,22 +382,6 @@ fn reserve(buf: &mut BytesMut, additional: usize, cap: usize) {
     }
 }
 
-/// Releases `buf` if it is empty and either large or shared, so that its
-/// capacity is what the connection really holds.
-fn release_if_empty(buf: &mut BytesMut) {
-    if !buf.is_empty() {
-        return;
-    }
-    // `try_reclaim` moves the view back to the start of the allocation when
-    // nothing else points into it, making `capacity` the allocation's size.
-    let keep = buf.capacity() <= RETAINED_BUFFER
-        && buf.try_reclaim(RETAINED_BUFFER)
-        && buf.capacity() <= 2 * RETAINED_BUFFER;
-    if !keep {
-        *buf = BytesMut::new();
-    }
-}
-
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")

@@ -175,7 +175,7 @@ impl Connection {
             return Ok(None);
         }
         let result = self.read_event();
-        super::release_if_empty(&mut self.input);
+        tidy_empty_input(&mut self.input);
         match result {
             Ok(Some(event)) => Ok(Some(event)),
             Ok(None) if self.eof => {
@@ -263,10 +263,13 @@ impl Connection {
     /// frame, and stays in the cache.
     fn make_room_for_payload(&mut self, len: usize) {
         let live = self.input.len();
+        if len <= live || len <= super::RETAINED_BUFFER || live > super::RETAINED_BUFFER {
+            // The payload is here, or small, or too many of its bytes are
+            // here to move them now: the buffer grows as the rest arrives.
+            return;
+        }
         let want = len.min(EAGER_PAYLOAD_ROOM) + self.reader.last_read;
-        if want <= self.input.capacity() || live > super::RETAINED_BUFFER {
-            // Enough room, or too many bytes already here to move them now:
-            // the buffer grows as the rest arrives.
+        if want <= self.input.capacity() {
             return;
         }
         if !self.input.try_reclaim(want - live) {
@@ -438,6 +441,20 @@ impl Connection {
     }
 }
 
+/// Decides what to keep of an input buffer that has just been emptied.
+///
+/// A buffer that nothing else points into is kept if it is of a size the
+/// connection reads with (so a busy connection does not allocate per read)
+/// and released if larger. One that still shares its memory with payloads
+/// handed out (the usual case: the last frame of a read was just split off)
+/// is kept as it is: the next read reclaims the memory if the application
+/// has dropped those payloads by then, instead of allocating anew.
+fn tidy_empty_input(input: &mut BytesMut) {
+    if input.is_empty() && input.try_reclaim(1) && input.capacity() > RETAINED_INPUT {
+        *input = BytesMut::new();
+    }
+}
+
 /// Appends received bytes to `input`. Drained as documented, the buffer
 /// holds at most a partial frame plus the bytes just read: it grows by
 /// doubling, but not past one frame's size (`frame_bound`). A caller that
@@ -445,7 +462,15 @@ impl Connection {
 /// linear.
 fn append_input(input: &mut BytesMut, data: &[u8], frame_bound: usize) {
     let needed = input.len() + data.len();
-    if needed > input.capacity() && !input.try_reclaim(data.len()) {
+    if needed > input.capacity() && input.try_reclaim(data.len()) {
+        // Memory given back by dropped payloads: keep it only if it is of
+        // a size this connection reads with.
+        if input.capacity() > RETAINED_INPUT.max(2 * needed) {
+            let mut smaller = BytesMut::with_capacity(needed.max(super::RETAINED_BUFFER));
+            smaller.extend_from_slice(input);
+            *input = smaller;
+        }
+    } else if needed > input.capacity() {
         let live = input.len();
         if live > frame_bound
             || (live > super::RETAINED_BUFFER && 2 * input.capacity() <= frame_bound)
@@ -467,6 +492,10 @@ fn append_input(input: &mut BytesMut, data: &[u8], frame_bound: usize) {
     }
     input.extend_from_slice(data);
 }
+
+/// The largest input buffer kept between reads when it is empty or mostly
+/// free: the size of large reads, not of large frames.
+const RETAINED_INPUT: usize = 256 << 10;
 
 /// The largest frame that gets a buffer of its own when it arrives behind
 /// a large frame. A larger one stays behind the large frame and is moved to
