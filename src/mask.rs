@@ -77,6 +77,28 @@ fn apply_mask_words(data: &mut [u8], key: [u8; 4], offset: usize) {
 #[inline]
 pub(crate) fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
     assert_eq!(dst.len(), src.len());
+    #[cfg(target_arch = "x86_64")]
+    if src.len() >= WIDE_MIN && std::arch::is_x86_feature_detected!("avx2") {
+        #[allow(unsafe_code)]
+        // SAFETY: `mask_copy_avx2` only requires the CPU to support AVX2,
+        // which was checked just above.
+        unsafe {
+            mask_copy_avx2(dst, src, key)
+        };
+        return;
+    }
+    mask_copy_words(dst, src, key);
+}
+
+/// [`mask_copy_words`] compiled with AVX2 enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn mask_copy_avx2(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    mask_copy_words(dst, src, key);
+}
+
+#[inline(always)]
+fn mask_copy_words(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
     let wide = u64::from_ne_bytes([
         key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
     ]);
