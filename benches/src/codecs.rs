@@ -20,8 +20,13 @@ pub type Decoder = Box<dyn FnMut(usize) -> usize>;
 /// An encoder; see the module documentation.
 pub type Encoder = Box<dyn FnMut(usize)>;
 
+/// Makes a library's decoder over the input bytes.
+pub type MakeDecoder = fn(Vec<u8>) -> Decoder;
+/// Makes a library's encoder over (side, kind, payload).
+pub type MakeEncoder = fn(Side, Kind, Bytes) -> Encoder;
+
 /// The decoders: library name, constructor over the input bytes.
-pub const DECODERS: [(&str, fn(Vec<u8>) -> Decoder); 6] = [
+pub const DECODERS: [(&str, MakeDecoder); 6] = [
     ("rfc6455", |i| Box::new(rfc6455_decode(i))),
     ("rfc6455-tokio", |i| Box::new(rfc6455_tokio_decode(i))),
     ("tokio-tungstenite", |i| Box::new(tungstenite_decode(i))),
@@ -31,7 +36,7 @@ pub const DECODERS: [(&str, fn(Vec<u8>) -> Decoder); 6] = [
 ];
 
 /// The encoders: library name, constructor over (side, kind, payload).
-pub const ENCODERS: [(&str, fn(Side, Kind, Bytes) -> Encoder); 6] = [
+pub const ENCODERS: [(&str, MakeEncoder); 6] = [
     ("rfc6455", |s, k, p| Box::new(rfc6455_encode(s, k, p))),
     ("rfc6455-tokio", |s, k, p| {
         Box::new(rfc6455_tokio_encode(s, k, p))

@@ -46,14 +46,13 @@ pub async fn fastwebsockets(mut stream: TcpStream) {
     assert!(leftover.is_empty(), "the load client waits for the 101");
     let mut ws = FragmentCollector::new(WebSocket::after_handshake(stream, Role::Server));
     while let Ok(frame) = ws.read_frame().await {
-        match frame.opcode {
+        let echo = match frame.opcode {
             OpCode::Close => return,
-            OpCode::Text | OpCode::Binary => {
-                if ws.write_frame(frame).await.is_err() {
-                    return;
-                }
-            }
-            _ => {}
+            OpCode::Text | OpCode::Binary => frame,
+            _ => continue,
+        };
+        if ws.write_frame(echo).await.is_err() {
+            return;
         }
     }
 }
@@ -101,13 +100,12 @@ pub async fn sockudo_ws(mut stream: TcpStream) {
     let mut ws = WebSocketStream::server(stream, config);
     while let Some(Ok(message)) = ws.next().await {
         match message {
-            Message::Text(_) | Message::Binary(_) => {
-                if ws.send(message).await.is_err() {
-                    return;
-                }
-            }
+            Message::Text(_) | Message::Binary(_) => {}
             Message::Close(_) => return,
-            _ => {}
+            _ => continue,
+        }
+        if ws.send(message).await.is_err() {
+            return;
         }
     }
 }

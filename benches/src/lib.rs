@@ -6,6 +6,7 @@
 //! Nothing here depends on which WebSocket library is measured.
 
 pub mod codecs;
+pub mod deflate;
 pub mod echo;
 pub mod frames;
 pub mod handshake;

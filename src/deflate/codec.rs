@@ -3,6 +3,7 @@
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::DeflateParams;
+use super::small::{self, SmallEncoder};
 
 /// The end of the empty stored block that a sync flush writes: RFC 7692
 /// §7.2.1 strips it from every compressed message, §7.2.2 puts it back.
@@ -14,11 +15,19 @@ const FIRST_GROWTH: usize = 1024;
 
 /// Compresses the messages one endpoint sends.
 ///
-/// Holds one compressor for the whole connection, created on the first
-/// compressed message and reset (never re-created) when the agreement says
-/// each message starts with an empty window.
+/// Holds one zlib compressor for the whole connection, created on the
+/// first message it compresses and reset (never re-created) when the
+/// agreement says each message starts with an empty window. With no
+/// context takeover, messages of up to 16 KiB skip zlib and its fixed cost
+/// (see `small.rs`); at level 0 zlib is never used (stored blocks).
 pub struct Deflater {
     compress: Option<Compress>,
+    /// Hash table for the short messages sent with no context takeover.
+    small: SmallEncoder,
+    /// Longest back-reference allowed: the agreed window, `2^bits` (RFC
+    /// 7692 §7.1.2: the compressor "MUST NOT use an LZ77 sliding window
+    /// size greater than" it).
+    max_distance: usize,
     /// Window bits given to zlib: the agreed ones, but at least 9 (see the
     /// module docs on window bits 8).
     window_bits: u8,
@@ -45,6 +54,8 @@ impl Deflater {
     pub fn new(params: &DeflateParams) -> Self {
         Deflater {
             compress: None,
+            small: SmallEncoder::default(),
+            max_distance: 1 << params.send_max_window_bits.clamp(8, 15),
             // A 9-bit zlib compressor never refers back more than 250
             // bytes, which an 8-bit peer can decode.
             window_bits: params.send_max_window_bits.clamp(9, 15),
@@ -74,6 +85,20 @@ impl Deflater {
             // window as it is, and zlib would write nothing for it after a
             // flush (a "duplicate flush").
             out.push(0x00);
+            return;
+        }
+        if self.level.level() == 0 {
+            // Level 0 means no compression: stored blocks, which refer to
+            // nothing, so they suit context takeover too.
+            write_stored(input, out);
+            return;
+        }
+        if self.no_context_takeover && input.len() <= small::MAX_LEN {
+            // RFC 7692 §7.2.1: with "no_context_takeover" agreed for our
+            // direction, we "MUST start compressing each new message with
+            // an empty LZ77 sliding window": the small encoder always does.
+            self.small
+                .compress(input, self.level.level(), self.max_distance, out);
             return;
         }
         let (window_bits, level) = (self.window_bits, self.level);
@@ -109,13 +134,16 @@ impl Deflater {
         }
     }
 
-    /// Bytes held by the compressor: 0 until the first compressed message,
-    /// then about `245 KiB + 4 × 2^window_bits` (see the module docs).
+    /// Bytes held by the compressor: 0 until the first message that zlib
+    /// compresses, then about `245 KiB + 4 × 2^window_bits` (see the module
+    /// docs); plus, with no context takeover, up to ~117 KiB of work space for
+    /// the short messages.
     pub fn memory_usage(&self) -> usize {
-        match self.compress {
+        let zlib = match self.compress {
             None => 0,
             Some(_) => (245 << 10) + (4 << self.window_bits),
-        }
+        };
+        zlib + self.small.memory_usage()
     }
 }
 
@@ -147,7 +175,7 @@ fn deflate(compress: &mut Compress, mut input: &[u8], out: &mut Vec<u8>) -> Resu
 
 /// Writes `input` as stored (uncompressed) DEFLATE blocks, in the form of
 /// RFC 7692 §7.2.1: ending with the first byte of an empty stored block.
-fn write_stored(input: &[u8], out: &mut Vec<u8>) {
+pub(super) fn write_stored(input: &[u8], out: &mut Vec<u8>) {
     for chunk in input.chunks(usize::from(u16::MAX)) {
         let len = chunk.len() as u16;
         // BFINAL 0, BTYPE 00, then padding to the byte boundary.

@@ -242,9 +242,16 @@ fn context_takeover_helps() {
     let first = compress(&mut deflater, &message).len();
     let second = compress(&mut deflater, &message).len();
     assert!(second * 4 < first, "{second} vs {first}");
+    // Without it, every message is compressed alone (by the small-message
+    // encoder, which does about as well as zlib on the first).
     let mut deflater = Deflater::new(&params(15, true, 3));
-    assert_eq!(compress(&mut deflater, &message).len(), first);
-    assert_eq!(compress(&mut deflater, &message).len(), first);
+    let alone = compress(&mut deflater, &message);
+    assert_eq!(compress(&mut deflater, &message), alone);
+    assert!(
+        alone.len() <= first + first / 10,
+        "{} vs {first}",
+        alone.len()
+    );
 }
 
 #[test]
@@ -384,4 +391,195 @@ fn resources_are_lazy_and_thresholds_apply() {
     inflate(&mut inflater, &wire, 10).unwrap();
     assert_eq!(inflater.memory_usage(), 46 << 10);
     assert!(format!("{deflater:?} {inflater:?}").contains("allocated: true"));
+}
+
+/// What zlib (level 3, 15 bits, fresh stream) makes of `input`, in the
+/// RFC 7692 form: the size the small encoder is compared with.
+fn zlib_size(input: &[u8]) -> usize {
+    let mut compress = Compress::new_with_window_bits(Compression::new(3), false, 15);
+    let mut out = Vec::new();
+    deflate(&mut compress, input, &mut out).unwrap();
+    out.len() - TAIL.len()
+}
+
+fn text(len: usize) -> Vec<u8> {
+    let pattern = "The quick brown fox jumps over the lazy dog; grüße, ça va? Ωμέγα 🚀 ok. ";
+    pattern.bytes().cycle().take(len).collect()
+}
+
+/// JSON records such as an application sends, with varying values.
+fn json(len: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0u64;
+    while out.len() < len {
+        i += 1;
+        let r = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+        out.extend_from_slice(
+            format!(
+                "{{\"id\":{},\"user\":\"user{}\",\"event\":\"{}\",\"ts\":17{:08},\"score\":0.{}}},",
+                r % 100_000,
+                r % 997,
+                ["click", "view", "update", "delete"][(r % 4) as usize],
+                r % 100_000_000,
+                r % 1000
+            )
+            .as_bytes(),
+        );
+    }
+    out.truncate(len);
+    out
+}
+
+#[test]
+fn short_messages_without_context_takeover() {
+    let noise = |len: usize| {
+        let mut x = 0x1234_5678_9abc_def1u64 ^ len as u64;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect::<Vec<u8>>()
+    };
+    let mut lens: Vec<usize> = (1..=300).collect();
+    lens.extend([
+        511, 512, 1000, 1023, 1024, 1500, 2047, 2048, 4096, 8192, 16383, 16384, 16385, 20000,
+    ]);
+    for window_bits in [8, 9, 12, 15] {
+        for level in [1, 3, 9] {
+            let p = params(window_bits, true, level);
+            let mut deflater = Deflater::new(&p);
+            let mut inflater = Inflater::new(&p);
+            for &len in &lens {
+                let runs: Vec<u8> = (0..len)
+                    .map(|i| b"aab"[i % 3 / 2] + (i / 700) as u8)
+                    .collect();
+                for (kind, message) in [
+                    ("sample", sample(len as u64, len)),
+                    ("text", text(len)),
+                    ("noise", noise(len)),
+                    ("runs", runs),
+                    ("json", json(len)),
+                ] {
+                    let case = format!("{kind} {len} bytes, window {window_bits}, level {level}");
+                    let wire = compress(&mut deflater, &message);
+                    assert_eq!(
+                        inflate(&mut inflater, &wire, MIB).unwrap(),
+                        message,
+                        "{case}"
+                    );
+                    // Each message is its own stream for an independent
+                    // decoder, and stays within the agreed window.
+                    let mut reference = Reference::default();
+                    let mut with_tail = wire.clone();
+                    with_tail.extend_from_slice(&TAIL);
+                    assert_eq!(reference.message(&with_tail), message, "{case}");
+                    assert!(reference.max_distance <= 1 << window_bits, "{case}");
+                    // The small encoder is never worse than stored blocks.
+                    if len <= small::MAX_LEN {
+                        assert!(wire.len() <= len + 6, "{case}: {}", wire.len());
+                    }
+                    // As small as zlib's level 3 within 5 %.
+                    if window_bits == 15
+                        && level == 3
+                        && [125, 1024, 2048, 4096, 16384].contains(&len)
+                    {
+                        let zlib = zlib_size(&message);
+                        assert!(
+                            wire.len() <= zlib + zlib / 20,
+                            "{case}: {} vs {zlib}",
+                            wire.len()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_context_takeover_keeps_zlib_for_long_messages_only() {
+    let mut deflater = Deflater::new(&params(15, true, 3));
+    for len in [1, 125, 1024, small::MAX_LEN] {
+        compress(&mut deflater, &sample(len as u64, len));
+        assert!(!format!("{deflater:?}").contains("allocated: true"));
+    }
+    // Hash table, chains, symbols and Huffman work space for 16 KiB.
+    let small = deflater.memory_usage();
+    assert!(small > 0 && small <= 120 << 10, "{small}");
+    compress(&mut deflater, &sample(1, small::MAX_LEN + 1));
+    assert_eq!(deflater.memory_usage(), small + (245 << 10) + (4 << 15));
+    // Level 0 never needs zlib: stored blocks.
+    let mut deflater = Deflater::new(&params(15, false, 0));
+    let wire = compress(&mut deflater, &sample(7, 100_000));
+    assert_eq!(deflater.memory_usage(), 0);
+    let mut inflater = Inflater::new(&params(15, false, 0));
+    assert_eq!(
+        inflate(&mut inflater, &wire, MIB).unwrap(),
+        sample(7, 100_000)
+    );
+}
+
+/// A message built from pieces: runs of one byte, bytes from a small or a
+/// full alphabet, and copies of earlier bytes. Such inputs give the
+/// Huffman builder skewed and flat frequencies, long and short matches.
+fn structured_message() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let piece = prop_oneof![
+        (any::<u8>(), 1usize..300).prop_map(|(b, n)| vec![b; n]),
+        prop::collection::vec(0u8..4, 1..200),
+        prop::collection::vec(any::<u8>(), 1..200),
+        (1usize..40_000, 3usize..300).prop_map(|(back, n)| {
+            // Encoded as a marker, resolved below against what precedes it.
+            let mut marker = vec![0xff, 0xfe];
+            marker.extend_from_slice(&(back as u32).to_le_bytes());
+            marker.extend_from_slice(&(n as u32).to_le_bytes());
+            marker
+        }),
+    ];
+    prop::collection::vec(piece, 1..60).prop_map(|pieces| {
+        let mut out: Vec<u8> = Vec::new();
+        for piece in pieces {
+            if piece.len() == 10 && piece[..2] == [0xff, 0xfe] && !out.is_empty() {
+                let back = u32::from_le_bytes(piece[2..6].try_into().unwrap()) as usize;
+                let n = u32::from_le_bytes(piece[6..10].try_into().unwrap()) as usize;
+                let start = out.len() - back.min(out.len());
+                for i in 0..n {
+                    out.push(out[start + i]);
+                }
+            } else {
+                out.extend_from_slice(&piece);
+            }
+        }
+        out.truncate(20_000);
+        out
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    // Without context takeover, every message, whatever its statistics,
+    // decodes to itself for zlib and for the independent decoder, and no
+    // back-reference reaches past the agreed window (RFC 7692 §7.1.2.1).
+    #[test]
+    fn any_message_round_trips_without_context_takeover(
+        message in structured_message(),
+        window_bits in 8u8..=15,
+        level in 0u32..=9,
+    ) {
+        let p = params(window_bits, true, level);
+        let wire = compress(&mut Deflater::new(&p), &message);
+        proptest::prop_assert_eq!(inflate(&mut Inflater::new(&p), &wire, MIB).unwrap(), message.clone());
+        let mut reference = Reference::default();
+        let mut with_tail = wire.clone();
+        with_tail.extend_from_slice(&TAIL);
+        proptest::prop_assert_eq!(reference.message(&with_tail), message.clone());
+        proptest::prop_assert!(reference.max_distance <= 1 << window_bits);
+        if message.len() <= small::MAX_LEN {
+            proptest::prop_assert!(wire.len() <= message.len() + 6 * message.len().div_ceil(65_535).max(1));
+        }
+    }
 }
