@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use rfc6455::handshake::ClientRequest;
 use rfc6455::tokio::{Error, WebSocket};
-use rfc6455::{CloseCode, Config, Event, Message};
+use rfc6455::{CloseCode, Config, Event, Message, Role};
 use scenarios::Peer;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -214,4 +214,106 @@ fn handles_are_send_and_sync() {
     check::<rfc6455::tokio::ReadHalf<TcpStream>>();
     check::<rfc6455::tokio::WriteHalf<TcpStream>>();
     check::<Error>();
+}
+
+/// Like `halves_share_write_readiness`, with the unsplit `WebSocket`
+/// split by `futures`' own `StreamExt::split`: two tasks poll the same
+/// socket through `Stream` and `Sink`, and neither may be left unwoken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn futures_split_halves_share_write_readiness() {
+    let (port, peer) = peer_server(|mut peer| {
+        for i in 0..2000u32 {
+            peer.conn.send_ping(&i.to_be_bytes()).unwrap();
+        }
+        peer.flush();
+        let (mut pongs, mut messages) = (0, 0);
+        while pongs < 2000 || messages < 32 {
+            match peer.next_event().unwrap() {
+                Event::Pong(_) => pongs += 1,
+                Event::Message(m) => {
+                    assert_eq!(m.len(), 1 << 20);
+                    messages += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let config = Config::default().write_buffer_high_water(64 << 10);
+    let (mut sink, mut stream) = StreamExt::split(connect(port, config).await);
+    let reader = tokio::spawn(async move { while stream.next().await.is_some() {} });
+    let writer = tokio::spawn(async move {
+        for _ in 0..32 {
+            sink.send(Message::binary(vec![7; 1 << 20])).await.unwrap();
+        }
+    });
+    timeout(LIMIT, writer).await.unwrap().unwrap();
+    timeout(LIMIT, reader).await.unwrap().unwrap();
+    peer.join().unwrap();
+}
+
+/// A stream that buffers writes (`BufWriter`) takes the whole frame at
+/// once and then needs several `poll_flush` calls, each waiting for room
+/// below it: `send` completes only once everything has reached the peer.
+#[tokio::test]
+async fn send_flushes_a_buffering_stream_to_the_end() {
+    let (server_end, client_end) = tokio::io::duplex(1024);
+    let mut server = WebSocket::from_upgraded(
+        tokio::io::BufWriter::new(server_end),
+        Role::Server,
+        Config::default(),
+        &[],
+    );
+    let mut client = WebSocket::from_upgraded(client_end, Role::Client, Config::default(), &[]);
+    let message = Message::binary(vec![9; 6000]); // below BufWriter's 8 KiB
+    let reader = tokio::spawn(async move { client.read().await.unwrap() });
+    timeout(LIMIT, server.send(message.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    let received = timeout(Duration::from_secs(5), reader)
+        .await
+        .expect("the end of the message stayed in the stream's buffer")
+        .unwrap();
+    assert_eq!(received, message);
+}
+
+/// Small and large messages queued together (large payloads are queued by
+/// reference and leave with their headers in one vectored write over
+/// TCP) arrive whole and in order, in both roles.
+#[tokio::test]
+async fn queued_messages_of_all_sizes_arrive_in_order() {
+    for role in [Role::Server, Role::Client] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let connecting = TcpStream::connect(listener.local_addr().unwrap());
+        let (accepted, connected) = tokio::join!(listener.accept(), connecting);
+        let (near, far) = (accepted.unwrap().0, connected.unwrap());
+        let other = match role {
+            Role::Server => Role::Client,
+            Role::Client => Role::Server,
+        };
+        let mut sender = WebSocket::from_upgraded(near, role, Config::default(), &[]);
+        let mut receiver = WebSocket::from_upgraded(far, other, Config::default(), &[]);
+        let messages: Vec<Message> = [10, 3000, 1, 100_000, 2048, 0, 1 << 20, 5]
+            .into_iter()
+            .enumerate()
+            .map(|(i, len)| Message::binary(vec![i as u8; len]))
+            .collect();
+        let expected = messages.clone();
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..expected.len() {
+                got.push(receiver.read().await.unwrap());
+            }
+            assert_eq!(got, expected);
+        });
+        for message in messages {
+            sender.feed(message).await.unwrap();
+        }
+        timeout(LIMIT, SinkExt::flush(&mut sender))
+            .await
+            .unwrap()
+            .unwrap();
+        timeout(LIMIT, reader).await.unwrap().unwrap();
+    }
 }

@@ -2,8 +2,10 @@
 //! `Stream` and `Sink` implementations and a [`split`](WebSocket::split)
 //! into halves that two tasks drive independently.
 //!
-//! The socket is polled directly; the [`Connection`](crate::Connection) and the socket sit
-//! behind a `std::sync::Mutex` that is held only inside a `poll_*` call,
+//! The socket is polled directly. A [`WebSocket`] owns its
+//! [`Connection`](crate::Connection) and socket and takes no lock to read
+//! or write; after [`split`](WebSocket::split) they sit behind a
+//! `std::sync::Mutex` that each half holds only inside a `poll_*` call,
 //! never across an `.await`. The read half answers pings and echoes close
 //! frames by writing them itself, so a task that only writes never needs
 //! a reader's help, and writing never waits on reading. A write waits
@@ -53,6 +55,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::future::Future;
 use std::io;
 
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -96,18 +99,22 @@ pub async fn connect_with_config(
             response,
         ))
     };
-    timeout(limit, handshake)
+    // On the heap, like the server's: see `accept_with_config`.
+    Box::pin(timeout(limit, handshake))
         .await
         .map_err(|_| Error::HandshakeTimeout)?
 }
 
 /// Runs the server side of the opening handshake, accepting any valid
 /// request, with the default [`Config`].
-pub async fn accept<S>(stream: S) -> Result<WebSocket<S>, Error>
+///
+/// Like [`accept_with_config`], this returns a small future (one pointer)
+/// that keeps the handshake's state on the heap until the handshake ends.
+pub fn accept<S>(stream: S) -> impl Future<Output = Result<WebSocket<S>, Error>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    accept_with_config(stream, Config::default(), |_| Ok(Accept::new())).await
+    accept_with_config(stream, Config::default(), |_| Ok(Accept::new()))
 }
 
 /// Runs the server side of the opening handshake; `callback` sees the
@@ -128,46 +135,61 @@ where
 /// .await?;
 /// # Ok(()) }
 /// ```
-pub async fn accept_with<S, F>(stream: S, callback: F) -> Result<WebSocket<S>, Error>
+pub fn accept_with<S, F>(
+    stream: S,
+    callback: F,
+) -> impl Future<Output = Result<WebSocket<S>, Error>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&Request) -> Result<Accept, Reject>,
 {
-    accept_with_config(stream, Config::default(), callback).await
+    accept_with_config(stream, Config::default(), callback)
 }
 
 /// Like [`accept_with`], with a [`Config`]. The whole handshake takes at
 /// most [`Config::handshake_timeout`] ([`Error::HandshakeTimeout`]); an
 /// invalid or refused request is answered with its HTTP error first.
-pub async fn accept_with_config<S, F>(
+///
+/// The returned future is one pointer: the handshake's state (the
+/// handshake machine, its read buffer, the timeout's timer) lives on the
+/// heap, allocated here and freed when the handshake ends. A future is as
+/// large as its largest state, so a handshake held inline would stay part
+/// of the task that serves the connection for the connection's whole life.
+pub fn accept_with_config<S, F>(
     mut stream: S,
     config: Config,
     callback: F,
-) -> Result<WebSocket<S>, Error>
+) -> impl Future<Output = Result<WebSocket<S>, Error>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&Request) -> Result<Accept, Reject>,
 {
-    let limit = config.handshake_timeout;
-    let handshake = async move {
-        let mut hs = ServerHandshake::new(&config);
-        let request = run_handshake(&mut stream, &mut hs).await?;
-        let conn = match callback(&request) {
-            Ok(accept) => hs.accept(&request, accept)?,
-            Err(reject) => {
-                let error = reject.apply(&mut hs);
-                let _ = write_handshake(&mut stream, &mut hs).await;
-                return Err(error.into());
-            }
+    Box::pin(async move {
+        let limit = config.handshake_timeout;
+        let handshake = async move {
+            let mut hs = ServerHandshake::new(&config);
+            let request = run_handshake(&mut stream, &mut hs).await?;
+            let conn = match callback(&request) {
+                Ok(accept) => hs.accept(&request, accept)?,
+                Err(reject) => {
+                    let error = reject.apply(&mut hs);
+                    let _ = write_handshake(&mut stream, &mut hs).await;
+                    return Err(error.into());
+                }
+            };
+            let mut ws = WebSocket::from_connection(stream, conn);
+            ws.flush().await?; // the 101 response
+            Ok(ws)
         };
-        let mut ws = WebSocket::from_connection(stream, conn);
-        ws.flush().await?; // the 101 response
-        Ok(ws)
-    };
-    timeout(limit, handshake)
-        .await
-        .map_err(|_| Error::HandshakeTimeout)?
+        timeout(limit, handshake)
+            .await
+            .map_err(|_| Error::HandshakeTimeout)?
+    })
 }
+
+/// The most read from the socket at once during the opening handshake:
+/// enough for a request or response head in one read.
+const HANDSHAKE_READ: usize = 4096;
 
 /// Moves handshake bytes both ways until the handshake completes or fails
 /// (after writing any error response it queued).
@@ -176,12 +198,15 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     H: Handshake,
 {
-    let mut buf = [0; 4096];
+    // Reads go straight into the vector's spare capacity: nothing is
+    // zeroed, and memory is touched only as far as the request goes.
+    let mut buf = Vec::with_capacity(HANDSHAKE_READ);
     loop {
         write_handshake(stream, hs).await?;
-        let result = match stream.read(&mut buf).await? {
+        buf.clear();
+        let result = match stream.read_buf(&mut buf).await? {
             0 => Err(hs.receive_eof()),
-            n => hs.receive_data(&buf[..n]),
+            _ => hs.receive_data(&buf),
         };
         match result {
             Ok(Some(done)) => return Ok(done),
