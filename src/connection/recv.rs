@@ -22,6 +22,9 @@ pub(super) struct Reader {
     /// The size of the last `receive_data` call: the room left behind a
     /// payload for the bytes that arrive with its end.
     last_read: usize,
+    /// The payload length of the last complete frame: with the frame in
+    /// progress, the size of buffer worth keeping between frames.
+    last_frame: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -98,7 +101,7 @@ impl Connection {
         self.reader.last_read = data.len();
         let frame_bound = self.config.max_frame_size.saturating_add(MAX_HEADER_LEN);
         if !self.input_next.is_empty() {
-            append_input(&mut self.input_next, data, frame_bound);
+            append_input(&mut self.input_next, data, frame_bound, RETAINED_INPUT);
             return;
         }
         if let Some(missing) = self.split_point(data.len()) {
@@ -113,7 +116,7 @@ impl Connection {
                 _ => 0,
             };
             if room <= SPLIT_MAX_ROOM {
-                append_input(&mut self.input, end, frame_bound);
+                append_input(&mut self.input, end, frame_bound, RETAINED_INPUT);
                 // Room for the frame and for one more read. The spare
                 // buffer is the one the frame before last was received in:
                 // once the application has dropped that payload, it is
@@ -126,7 +129,10 @@ impl Connection {
                 return;
             }
         }
-        append_input(&mut self.input, data, frame_bound);
+        // Memory worth keeping: room for the frame in progress and a read.
+        let frame = self.reader.frame.map_or(0, |frame| frame.len);
+        let keep = frame.max(self.reader.last_frame).saturating_add(data.len());
+        append_input(&mut self.input, data, frame_bound, keep.max(RETAINED_INPUT));
     }
 
     /// Where to split `len` new bytes: after the bytes missing from the
@@ -230,6 +236,7 @@ impl Connection {
                 return Ok(None);
             }
             self.reader.frame = None;
+            self.reader.last_frame = frame.len;
             let payload = self.input.split_to(frame.len).freeze();
             if !self.input_next.is_empty() {
                 // What followed this frame was put in a buffer of its own.
@@ -263,9 +270,9 @@ impl Connection {
     /// frame, and stays in the cache.
     fn make_room_for_payload(&mut self, len: usize) {
         let live = self.input.len();
-        if len <= live || len <= super::RETAINED_BUFFER || live > super::RETAINED_BUFFER {
-            // The payload is here, or small, or too many of its bytes are
-            // here to move them now: the buffer grows as the rest arrives.
+        if len <= super::RETAINED_BUFFER || len <= 2 * live {
+            // Small, or mostly here already: growing as the rest arrives
+            // moves no more than making room now would.
             return;
         }
         let want = len.min(EAGER_PAYLOAD_ROOM) + self.reader.last_read;
@@ -460,12 +467,14 @@ fn tidy_empty_input(input: &mut BytesMut) {
 /// doubling, but not past one frame's size (`frame_bound`). A caller that
 /// feeds more without draining gets amortized doubling, so its time stays
 /// linear.
-fn append_input(input: &mut BytesMut, data: &[u8], frame_bound: usize) {
+fn append_input(input: &mut BytesMut, data: &[u8], frame_bound: usize, keep: usize) {
     let needed = input.len() + data.len();
     if needed > input.capacity() && input.try_reclaim(data.len()) {
         // Memory given back by dropped payloads: keep it only if it is of
-        // a size this connection reads with.
-        if input.capacity() > RETAINED_INPUT.max(2 * needed) {
+        // a size this connection needs now (`keep`: the frame in progress
+        // and a read), so a buffer once grown for a large frame is not
+        // held for small ones.
+        if input.capacity() > 2 * keep.max(needed) {
             let mut smaller = BytesMut::with_capacity(needed.max(super::RETAINED_BUFFER));
             smaller.extend_from_slice(input);
             *input = smaller;

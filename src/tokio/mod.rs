@@ -62,9 +62,10 @@ use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ::tokio::net::TcpStream;
 use ::tokio::time::timeout;
 
+mod handles;
 mod socket;
 
-pub use self::socket::{ReadHalf, WebSocket, WriteHalf};
+pub use self::handles::{ReadHalf, WebSocket, WriteHalf};
 use crate::Config;
 pub use crate::adapter::{Error, Reject};
 use crate::adapter::{Handshake, no_tls};
