@@ -70,29 +70,33 @@ async fn read_half_answers_pings_while_writer_idles() {
     peer.join().unwrap();
 }
 
+/// The peer of the write-readiness tests: 2,000 pings at once, then it
+/// waits for every pong and for 32 messages of 1 MiB, and closes.
+fn ping_flood_peer(mut peer: Peer) {
+    for i in 0..2000u32 {
+        peer.conn.send_ping(&i.to_be_bytes()).unwrap();
+    }
+    peer.flush();
+    let (mut pongs, mut messages) = (0, 0);
+    while pongs < 2000 || messages < 32 {
+        match peer.next_event().unwrap() {
+            Event::Pong(_) => pongs += 1,
+            Event::Message(m) => {
+                assert_eq!(m.len(), 1 << 20);
+                messages += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    peer.close(CloseCode::NORMAL, "");
+}
+
 /// Both halves compete for the socket's write readiness: a flood of pings
 /// (pongs written by the read half) while the write half sends 32 MiB.
 /// Neither half may be left unwoken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn halves_share_write_readiness() {
-    let (port, peer) = peer_server(|mut peer| {
-        for i in 0..2000u32 {
-            peer.conn.send_ping(&i.to_be_bytes()).unwrap();
-        }
-        peer.flush();
-        let (mut pongs, mut messages) = (0, 0);
-        while pongs < 2000 || messages < 32 {
-            match peer.next_event().unwrap() {
-                Event::Pong(_) => pongs += 1,
-                Event::Message(m) => {
-                    assert_eq!(m.len(), 1 << 20);
-                    messages += 1;
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-        peer.close(CloseCode::NORMAL, "");
-    });
+    let (port, peer) = peer_server(ping_flood_peer);
     let config = Config::default().write_buffer_high_water(64 << 10);
     let (mut read, mut write) = connect(port, config).await.split();
     let reader = tokio::spawn(async move { while read.next().await.is_some() {} });
@@ -221,24 +225,7 @@ fn handles_are_send_and_sync() {
 /// socket through `Stream` and `Sink`, and neither may be left unwoken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn futures_split_halves_share_write_readiness() {
-    let (port, peer) = peer_server(|mut peer| {
-        for i in 0..2000u32 {
-            peer.conn.send_ping(&i.to_be_bytes()).unwrap();
-        }
-        peer.flush();
-        let (mut pongs, mut messages) = (0, 0);
-        while pongs < 2000 || messages < 32 {
-            match peer.next_event().unwrap() {
-                Event::Pong(_) => pongs += 1,
-                Event::Message(m) => {
-                    assert_eq!(m.len(), 1 << 20);
-                    messages += 1;
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-        peer.close(CloseCode::NORMAL, "");
-    });
+    let (port, peer) = peer_server(ping_flood_peer);
     let config = Config::default().write_buffer_high_water(64 << 10);
     let (mut sink, mut stream) = StreamExt::split(connect(port, config).await);
     let reader = tokio::spawn(async move { while stream.next().await.is_some() {} });
