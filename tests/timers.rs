@@ -308,3 +308,16 @@ fn server_needs_no_timer_after_the_closing_handshake() {
     assert!(conn.should_close_transport());
     assert_eq!(conn.poll_timeout(), None);
 }
+
+// The clock is needed only while a timer can run: keepalive configured, or
+// the closing handshake begun. Adapters use this to skip reading the time.
+#[test]
+fn needs_clock_only_while_a_timer_can_run() {
+    let mut quiet = server();
+    assert!(!quiet.needs_clock());
+    quiet.send_close(CloseCode::NORMAL, "").unwrap();
+    assert!(quiet.needs_clock());
+
+    let keepalive = server_with(keepalive());
+    assert!(keepalive.needs_clock());
+}

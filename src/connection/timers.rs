@@ -51,6 +51,19 @@ impl Timers {
 }
 
 impl Connection {
+    /// Whether [`handle_timeout`](Self::handle_timeout) can have anything
+    /// to do: a timer is running or may start.
+    ///
+    /// Keepalive pings run only when [`Config::keepalive_interval`] is set,
+    /// and the close timer only once the closing handshake has begun, so an
+    /// open connection without keepalive never needs the time: a caller
+    /// may then skip reading the clock before it waits.
+    ///
+    /// [`Config::keepalive_interval`]: crate::Config::keepalive_interval
+    pub fn needs_clock(&self) -> bool {
+        self.state != State::Open || self.config.keepalive_interval.is_some()
+    }
+
     /// When the connection next needs [`handle_timeout`](Self::handle_timeout),
     /// or `None` if no timer is running.
     ///

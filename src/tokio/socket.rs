@@ -184,15 +184,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         error
     }
 
-    /// Whether the connection can have a timer running, so that it must be
-    /// told the time before waiting. Keepalive pings run only when
-    /// [`Config::keepalive_interval`] is set, and the close timer only once
-    /// the closing handshake has begun: an open connection without
-    /// keepalive never needs the clock.
-    fn needs_time(&self) -> bool {
-        self.conn.state() != State::Open || self.conn.config().keepalive_interval.is_some()
-    }
-
     /// The read side: the next message, or the end (reported once as an
     /// error, then `None`).
     pub(super) fn poll_read_message(
@@ -245,7 +236,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 Poll::Ready(Err(_)) if self.closed.is_some() => self.conn.receive_eof(),
                 Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(self.gone(e).into()))),
                 Poll::Pending => {
-                    if !told_time && self.needs_time() {
+                    if !told_time && self.conn.needs_clock() {
                         // Before waiting, the core is told the time; it
                         // may queue a ping or end the connection, so look
                         // again before going to sleep.
