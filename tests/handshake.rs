@@ -547,6 +547,20 @@ fn client_accepts_a_valid_response_and_keeps_leftover_frames() {
 fn client_fails_each_check() {
     let cases: Vec<(Vec<u8>, HandshakeError)> = vec![
         (
+            // Valid in every other way, and a frame in the same segment.
+            [
+                request_with(&[
+                    "HTTP/1.0 101 Switching Protocols",
+                    "Upgrade: websocket",
+                    "Connection: Upgrade",
+                    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+                ]),
+                UNMASKED_HELLO.to_vec(),
+            ]
+            .concat(),
+            HandshakeError::ResponseNotHttp11,
+        ),
+        (
             request_with(&[
                 "HTTP/1.1 101 Switching Protocols",
                 "Connection: Upgrade",
@@ -632,6 +646,18 @@ fn client_refuses_malformed_http() {
     assert!(matches!(
         hs.receive_data(b"HTTP/1.1 1O1 Switching\r\n\r\n"),
         Err(HandshakeError::MalformedHttp { .. })
+    ));
+}
+
+#[test]
+fn client_reports_an_http10_refusal_as_a_status() {
+    let mut hs = client();
+    let err = hs
+        .receive_data(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        HandshakeError::UnexpectedStatus { status: 404, .. }
     ));
 }
 

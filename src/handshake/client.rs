@@ -246,13 +246,15 @@ impl ClientHandshake {
         let Some(head) = self.reader.feed(data)? else {
             return Ok(None);
         };
-        let (status, headers) = parse_response(&head.bytes, head.header_lines)?;
+        let parsed = parse_response(&head.bytes, head.header_lines)?;
+        let status = parsed.status;
 
         // RFC 6455 §4.1: "If the status code received from the server is
         // not 101, the client handles the response per HTTP procedures."
         // Here: the response is reported to the application.
         if status != 101 {
             let limit = self.config.max_rejection_body;
+            let headers = parsed.headers;
             let needed = match content_length(&headers) {
                 Some(length) => length.min(limit),
                 None => head.leftover.len().min(limit),
@@ -269,8 +271,7 @@ impl ClientHandshake {
         }
 
         let response = check_101(
-            status,
-            headers,
+            parsed,
             &self.expected_accept,
             &self.subprotocols,
             &self.extension_names,
