@@ -135,6 +135,9 @@ impl ClientHandshake {
         if let Some(origin) = &request.origin {
             check_extra_header("Origin", origin, &[])?;
         }
+        if let Some(credentials) = &request.credentials {
+            credentials.check()?;
+        }
         for (name, value) in &request.headers {
             check_extra_header(name, value, RESERVED)?;
         }
@@ -169,6 +172,9 @@ impl ClientHandshake {
         if !extensions.is_empty() {
             let list = extensions.join(", ");
             write_header(&mut out, "Sec-WebSocket-Extensions", list.as_bytes());
+        }
+        if let Some(authorization) = request.authorization() {
+            write_header(&mut out, "Authorization", authorization.as_bytes());
         }
         for (name, value) in &request.headers {
             write_header(&mut out, name, value.as_bytes());
