@@ -79,6 +79,19 @@ pub struct Config {
     /// nothing, cannot hold a connection open. The core has no clock: this
     /// is applied by the blocking and tokio adapters. Default: 10 s.
     pub handshake_timeout: Duration,
+    /// How long a client's `connect` waits for each resolved address to
+    /// accept the TCP connection before it tries the next one. The opening
+    /// handshake's own time ([`handshake_timeout`](Config::handshake_timeout))
+    /// starts once a connection is made. Applied by the adapters. Default:
+    /// 10 s.
+    pub connect_timeout: Duration,
+    /// How many redirects (301, 302, 303, 307, 308 with a `Location`) a
+    /// client's `connect` follows, each on a new connection. `0`, the
+    /// default, follows none: the redirect is returned as an error
+    /// ([`HandshakeError::redirect`](crate::handshake::HandshakeError::redirect)
+    /// gives its `Location`). A redirect from `wss://` to `ws://` is never
+    /// followed. Applied by the adapters.
+    pub max_redirects: usize,
     /// permessage-deflate (RFC 7692): offered by a client, accepted by a
     /// server when the client offers it. `None` (the default) leaves
     /// messages uncompressed: compression costs CPU and about 45–420 KiB
@@ -108,6 +121,8 @@ impl Default for Config {
             keepalive_timeout: Duration::from_secs(20),
             close_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            max_redirects: 0,
             #[cfg(feature = "deflate")]
             deflate: None,
             write_buffer_high_water: 1 << 20,
@@ -186,6 +201,20 @@ impl Config {
     #[must_use]
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets [`connect_timeout`](Config::connect_timeout).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`max_redirects`](Config::max_redirects).
+    #[must_use]
+    pub fn max_redirects(mut self, redirects: usize) -> Self {
+        self.max_redirects = redirects;
         self
     }
 

@@ -136,6 +136,21 @@ pub enum HandshakeError {
         "server switched protocols in an HTTP/1.0 response, not HTTP/1.1 (RFC 6455 §4.2.2, RFC 9110 §7.8)"
     )]
     ResponseNotHttp11,
+    /// A redirect would leave `wss://` for `ws://`: refused, as the
+    /// connection would lose its TLS protection.
+    #[error("redirect from wss:// to the insecure {location:?} refused")]
+    InsecureRedirect {
+        /// The redirect's `Location`.
+        location: String,
+    },
+    /// More redirects than
+    /// [`Config::max_redirects`](crate::Config::max_redirects) allows.
+    #[error("too many redirects: {}", .chain.join(" -> "))]
+    TooManyRedirects {
+        /// Every URL tried, the first request's included, then the
+        /// redirect that was not followed.
+        chain: Vec<String>,
+    },
     /// The response's `Upgrade` header is missing or not `websocket`
     /// (§4.1).
     #[error("response Upgrade header is not \"websocket\" (RFC 6455 §4.1)")]
@@ -278,6 +293,8 @@ impl HandshakeError {
             UnexpectedEof
             | UnexpectedStatus { .. }
             | ResponseNotHttp11
+            | InsecureRedirect { .. }
+            | TooManyRedirects { .. }
             | ResponseUpgradeNotWebSocket
             | ResponseConnectionNotUpgrade
             | MissingAccept

@@ -29,6 +29,7 @@ mod error;
 mod extensions;
 mod head;
 mod headers;
+mod redirect;
 mod request;
 mod response;
 mod server;
