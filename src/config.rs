@@ -170,7 +170,25 @@ impl Config {
     /// treated as one byte.
     #[must_use]
     pub fn send_frame_size(mut self, bytes: Option<usize>) -> Self {
-        self.send_frame_size = bytes.map(|n| n.max(1));
+        self.send_frame_size = bytes;
+        self
+    }
+
+    /// The configuration as it is used: the one place where values out of
+    /// range are brought into it (a frame size of zero counts as one, the
+    /// deflate window bits and level are clamped; see
+    /// [`DeflateConfig`](crate::deflate::DeflateConfig)). The fields are
+    /// public, so nothing before this point may assume a value is in
+    /// range; connections and handshakes apply it when they are made.
+    pub(crate) fn validated(mut self) -> Self {
+        self.send_frame_size = self.send_frame_size.map(|n| n.max(1));
+        #[cfg(feature = "deflate")]
+        {
+            self.deflate = self
+                .deflate
+                .as_ref()
+                .map(crate::deflate::DeflateConfig::validated);
+        }
         self
     }
 
@@ -240,5 +258,51 @@ impl Config {
     pub fn write_buffer_high_water(mut self, bytes: usize) -> Self {
         self.write_buffer_high_water = bytes;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Connection, Role};
+
+    /// Fields set directly, past the setters, are brought into range
+    /// where the configuration is used.
+    #[test]
+    fn out_of_range_fields_are_validated_once_where_used() {
+        let mut config = Config::default();
+        config.send_frame_size = Some(0);
+        let mut conn = Connection::new(Role::Server, config);
+        assert_eq!(conn.config().send_frame_size, Some(1));
+        conn.send_binary(b"ab").unwrap();
+        // Two frames of one byte: 0x02 0x01 'a', 0x80 0x01 'b'.
+        assert_eq!(conn.pending_output(), &[0x02, 1, b'a', 0x80, 1, b'b']);
+    }
+
+    #[cfg(feature = "deflate")]
+    #[test]
+    fn deflate_fields_are_clamped_once_where_used() {
+        use crate::deflate::{DeflateConfig, client_offer};
+
+        let mut deflate = DeflateConfig::default();
+        deflate.server_max_window_bits = 3;
+        deflate.client_max_window_bits = 200;
+        deflate.compression_level = 42;
+        let offer = client_offer(&deflate).to_string();
+        assert_eq!(
+            offer,
+            "permessage-deflate; server_max_window_bits=8; client_max_window_bits"
+        );
+        let config = Config::default().deflate(deflate);
+        let conn = Connection::new(Role::Client, config);
+        let used = conn.config().deflate.as_ref().unwrap();
+        assert_eq!(
+            (
+                used.server_max_window_bits,
+                used.client_max_window_bits,
+                used.compression_level
+            ),
+            (8, 15, 9)
+        );
     }
 }

@@ -130,7 +130,7 @@ impl Connection {
     pub fn new(role: Role, config: Config) -> Self {
         Connection {
             role,
-            config,
+            config: config.validated(),
             state: State::Open,
             input: BytesMut::new(),
             input_next: BytesMut::new(),

@@ -341,11 +341,7 @@ impl Connection {
                 limit: self.config.max_message_size,
             });
         }
-        if let Some(kind) = match header.opcode {
-            OpCode::Text => Some(MessageKind::Text),
-            OpCode::Binary => Some(MessageKind::Binary),
-            _ => None,
-        } {
+        if let Some(kind) = header.opcode.message_kind() {
             self.reader.message = Some(Partial {
                 kind,
                 encoded,
