@@ -11,11 +11,13 @@ use bytes::{Bytes, BytesMut};
 use crate::extension::{Agreed, Extension};
 use crate::{CloseFrame, Config, Message, ProtocolError, Role};
 
+mod input;
 mod output;
 mod recv;
 mod send;
 mod timers;
 
+use input::Input;
 use output::Output;
 use recv::Reader;
 use send::Writer;
@@ -88,15 +90,9 @@ pub struct Connection {
     role: Role,
     config: Config,
     state: State,
-    /// Received bytes not yet decoded. When a frame's header has been read,
-    /// it starts with that frame's payload.
-    input: BytesMut,
-    /// Received bytes that follow the frame in progress, when a read
-    /// carried the end of a large frame and the start of the next: they
-    /// get an allocation of their own, sized for their frame, instead of
-    /// being moved out of the large frame's buffer later. When empty, it
-    /// may hold a spare allocation for the next such split.
-    input_next: BytesMut,
+    /// Received bytes not yet decoded, and the policy that sizes their
+    /// buffers.
+    input: Input,
     /// Encoded frames waiting to be written to the transport.
     output: Output,
     /// The transport takes vectored writes: large payloads are queued by
@@ -132,8 +128,7 @@ impl Connection {
             role,
             config: config.validated(),
             state: State::Open,
-            input: BytesMut::new(),
-            input_next: BytesMut::new(),
+            input: Input::default(),
             output: Output::default(),
             vectored_output: false,
             reader: Reader::default(),
@@ -272,7 +267,6 @@ impl Connection {
     /// large message.
     pub fn memory_usage(&self) -> usize {
         self.input.capacity()
-            + self.input_next.capacity()
             + self.reader.memory_usage()
             + self.writer.memory_usage()
             + self.output.memory_usage()
@@ -287,12 +281,7 @@ impl Connection {
     /// has nothing more to read) so that thousands of idle connections hold
     /// almost nothing; the buffers come back on the next message.
     pub fn release_memory(&mut self) {
-        if self.input.is_empty() {
-            self.input = BytesMut::new();
-        }
-        if self.input_next.is_empty() {
-            self.input_next = BytesMut::new();
-        }
+        self.input.release();
         self.output.release();
         self.writer.release_memory();
     }
@@ -332,8 +321,7 @@ impl Connection {
         self.state = State::Closed;
         // RFC 6455 §1.4: after sending and receiving a close frame, any
         // further data is discarded.
-        self.input = BytesMut::new();
-        self.input_next = BytesMut::new();
+        self.input = Input::default();
         self.reader = Reader::default();
         self.timers.stop_keepalive();
         match self.role {
@@ -387,10 +375,7 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("role", &self.role)
             .field("state", &self.state)
-            .field(
-                "buffered_input",
-                &(self.input.len() + self.input_next.len()),
-            )
+            .field("buffered_input", &self.input.len())
             .field("pending_output", &self.output.len())
             .field("error", &self.error)
             .field("subprotocol", &self.subprotocol)
