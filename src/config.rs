@@ -270,8 +270,10 @@ mod tests {
     /// where the configuration is used.
     #[test]
     fn out_of_range_fields_are_validated_once_where_used() {
-        let mut config = Config::default();
-        config.send_frame_size = Some(0);
+        let config = Config {
+            send_frame_size: Some(0),
+            ..Config::default()
+        };
         let mut conn = Connection::new(Role::Server, config);
         assert_eq!(conn.config().send_frame_size, Some(1));
         conn.send_binary(b"ab").unwrap();
@@ -284,10 +286,12 @@ mod tests {
     fn deflate_fields_are_clamped_once_where_used() {
         use crate::deflate::{DeflateConfig, client_offer};
 
-        let mut deflate = DeflateConfig::default();
-        deflate.server_max_window_bits = 3;
-        deflate.client_max_window_bits = 200;
-        deflate.compression_level = 42;
+        let deflate = DeflateConfig {
+            server_max_window_bits: 3,
+            client_max_window_bits: 200,
+            compression_level: 42,
+            ..DeflateConfig::default()
+        };
         let offer = client_offer(&deflate).to_string();
         assert_eq!(
             offer,
