@@ -220,9 +220,7 @@ pub fn check_event(event: &Event, config: &Config) {
         Event::Close(frame) => {
             let code = frame.code;
             assert!(
-                code.is_valid_on_wire()
-                    || code == CloseCode::NO_STATUS
-                    || code == CloseCode::ABNORMAL,
+                code.is_valid_on_wire() || code == CloseCode::NO_STATUS,
                 "close event with code {code}"
             );
             if !code.is_valid_on_wire() {

@@ -34,16 +34,39 @@ pub enum Event {
     Ping(Bytes),
     /// A pong, solicited or not.
     Pong(Bytes),
-    /// The connection is closed, with the peer's close code and reason.
+    /// The peer's close frame: the closing handshake is complete, with the
+    /// peer's code and reason ([`Outcome::Clean`]).
     ///
     /// If the peer started the closing handshake, the close frame that
     /// answers it is already queued. The code is
     /// [`CloseCode::NO_STATUS`](crate::CloseCode::NO_STATUS) (1005) when the
-    /// peer's close frame carried none, and
-    /// [`CloseCode::ABNORMAL`](crate::CloseCode::ABNORMAL) (1006) when the
-    /// transport ended, or the close timeout passed, without a close frame
-    /// (RFC 6455 §7.1.5). No event follows this one.
+    /// peer's close frame carried none. No event follows this one.
     Close(CloseFrame),
+    /// The connection ended without the closing handshake
+    /// ([`Outcome::Abnormal`]): the transport ended before the peer's close
+    /// frame arrived, or the peer did not answer ours within
+    /// [`Config::close_timeout`]. RFC 6455 §7.1.5 names this close code
+    /// 1006; no frame carries it. No event follows this one.
+    Abnormal,
+}
+
+/// How a connection ended, as [`Connection::outcome`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The closing handshake completed: close frames went both ways (ours
+    /// may still be in the output). Holds the peer's close frame.
+    Clean(CloseFrame),
+    /// The connection ended without the closing handshake: the transport
+    /// ended before the peer's close frame arrived, or the peer did not
+    /// answer ours within [`Config::close_timeout`] (RFC 6455 §7.1.5:
+    /// close code 1006).
+    Abnormal,
+    /// This endpoint failed the connection (RFC 6455 §7.1.7) for this
+    /// reason; the close frame carrying its code was queued. The peer
+    /// broke the protocol, exceeded a limit, or did not answer a keepalive
+    /// ping.
+    Failed(ProtocolError),
 }
 
 /// Where the closing handshake stands (RFC 6455 §7).
@@ -101,12 +124,12 @@ pub struct Connection {
     reader: Reader,
     writer: Writer,
     timers: Timers,
-    /// Set when the connection was failed; returned by every later
-    /// `next_event`.
-    error: Option<ProtocolError>,
-    /// A close event made by the connection itself (EOF, close timeout),
-    /// waiting to be delivered.
-    close_event: Option<CloseFrame>,
+    /// How the connection ended, once it has. A failure is returned by
+    /// every later `next_event`.
+    outcome: Option<Outcome>,
+    /// An [`Event::Abnormal`] made by the connection itself (the close
+    /// timeout), waiting to be delivered.
+    abnormal_pending: bool,
     /// The transport has ended in the receive direction.
     eof: bool,
     /// The adapter should close the transport once the output is written.
@@ -134,8 +157,8 @@ impl Connection {
             reader: Reader::default(),
             writer: Writer::default(),
             timers: Timers::default(),
-            error: None,
-            close_event: None,
+            outcome: None,
+            abnormal_pending: false,
             eof: false,
             close_transport: false,
             subprotocol: None,
@@ -157,6 +180,24 @@ impl Connection {
     /// Where the closing handshake stands.
     pub fn state(&self) -> State {
         self.state
+    }
+
+    /// How the connection ended, or `None` while it has not: a clean close
+    /// with the peer's close frame, an abnormal end, or a failure with its
+    /// error. Set at the same time as the last event
+    /// ([`Event::Close`], [`Event::Abnormal`] or the error) is returned.
+    ///
+    /// ```
+    /// use rfc6455::{Config, Connection, Event, Outcome, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Client, Config::default());
+    /// assert_eq!(conn.outcome(), None);
+    /// conn.receive_eof(); // the server went away without a close frame
+    /// assert_eq!(conn.next_event(), Ok(Some(Event::Abnormal)));
+    /// assert_eq!(conn.outcome(), Some(&Outcome::Abnormal));
+    /// ```
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
     }
 
     /// The subprotocol agreed in the opening handshake, if any.
@@ -346,7 +387,7 @@ impl Connection {
             let code = error.close_code();
             self.write_close(code, "");
         }
-        self.error = Some(error);
+        self.outcome = Some(Outcome::Failed(error));
         self.closed();
         // RFC 6455 §7.1.7: after failing, the endpoint closes the transport
         // without waiting for the peer.
@@ -377,7 +418,7 @@ impl fmt::Debug for Connection {
             .field("state", &self.state)
             .field("buffered_input", &self.input.len())
             .field("pending_output", &self.output.len())
-            .field("error", &self.error)
+            .field("outcome", &self.outcome)
             .field("subprotocol", &self.subprotocol)
             .field("extension", &self.extension.is_some())
             .finish_non_exhaustive()

@@ -2,13 +2,11 @@
 
 use bytes::Bytes;
 
-use super::{Connection, Event, State};
+use super::{Connection, Event, Outcome, State};
 use crate::close::parse_close_payload;
 use crate::extension::Extension;
 use crate::frame::{FrameHeader, OpCode, apply_mask};
-use crate::{
-    CloseCode, CloseFrame, Message, MessageKind, ProtocolError, Role, Utf8Bytes, Utf8Validator,
-};
+use crate::{CloseFrame, Message, MessageKind, ProtocolError, Role, Utf8Bytes, Utf8Validator};
 
 /// Decoding state carried between calls to `next_event`.
 #[derive(Default)]
@@ -100,7 +98,7 @@ impl Connection {
     ///
     /// Frames already received are still delivered. If the closing
     /// handshake did not happen, [`next_event`](Self::next_event) then
-    /// reports [`Event::Close`] with code 1006.
+    /// reports [`Event::Abnormal`].
     pub fn receive_eof(&mut self) {
         self.eof = true;
         if self.state == State::Closed {
@@ -122,11 +120,11 @@ impl Connection {
     /// [`should_close_transport`](Self::should_close_transport) is true, and
     /// every later call returns the same error.
     pub fn next_event(&mut self) -> Result<Option<Event>, ProtocolError> {
-        if let Some(error) = &self.error {
+        if let Some(Outcome::Failed(error)) = &self.outcome {
             return Err(error.clone());
         }
-        if let Some(frame) = self.close_event.take() {
-            return Ok(Some(Event::Close(frame)));
+        if std::mem::take(&mut self.abnormal_pending) {
+            return Ok(Some(Event::Abnormal));
         }
         if self.state == State::Closed || self.is_write_buffer_full() {
             return Ok(None);
@@ -136,13 +134,11 @@ impl Connection {
         match result {
             Ok(Some(event)) => Ok(Some(event)),
             Ok(None) if self.eof => {
-                // RFC 6455 §7.1.5: closed without a close frame → 1006.
+                // RFC 6455 §7.1.5: closed without a close frame (code 1006).
+                self.outcome = Some(Outcome::Abnormal);
                 self.closed();
                 self.close_transport = true;
-                Ok(Some(Event::Close(CloseFrame::new(
-                    CloseCode::ABNORMAL,
-                    Utf8Bytes::new(),
-                ))))
+                Ok(Some(Event::Abnormal))
             }
             Ok(None) => Ok(None),
             Err(error) => {
@@ -348,6 +344,7 @@ impl Connection {
             // Close frame in response (echoing the status code received).
             self.write_close(frame.code, "");
         }
+        self.outcome = Some(Outcome::Clean(frame.clone()));
         self.closed();
         Ok(frame)
     }
