@@ -92,6 +92,15 @@ pub struct Config {
     /// gives its `Location`). A redirect from `wss://` to `ws://` is never
     /// followed. Applied by the adapters.
     pub max_redirects: usize,
+    /// Streaming receive: `Some(limit)` delivers data messages piece by
+    /// piece as they arrive ([`Event::Piece`](crate::Event::Piece)) instead
+    /// of whole, and allows a message of up to `limit` bytes (decoded)
+    /// whatever [`max_message_size`](Config::max_message_size) and
+    /// [`max_frame_size`](Config::max_frame_size) say: no data frame is
+    /// held whole, so memory stays bounded by the size of the reads (and,
+    /// with permessage-deflate, by `max_message_size` for what one read
+    /// inflates to). Default: `None`, whole messages.
+    pub streaming: Option<u64>,
     /// permessage-deflate (RFC 7692): offered by a client, accepted by a
     /// server when the client offers it. `None` (the default) leaves
     /// messages uncompressed: compression costs CPU and about 45–420 KiB
@@ -122,6 +131,7 @@ impl Default for Config {
             close_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
+            streaming: None,
             max_redirects: 0,
             #[cfg(feature = "deflate")]
             deflate: None,
@@ -226,6 +236,14 @@ impl Config {
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`streaming`](Config::streaming): `Some(limit)` to receive
+    /// messages of up to `limit` bytes piece by piece.
+    #[must_use]
+    pub fn streaming(mut self, limit: Option<u64>) -> Self {
+        self.streaming = limit;
         self
     }
 

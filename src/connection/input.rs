@@ -130,6 +130,12 @@ impl Input {
         }
     }
 
+    /// Splits off the first `n` bytes of a payload that has not all arrived
+    /// (streaming receive), without a copy.
+    pub(super) fn take_front(&mut self, n: usize) -> Bytes {
+        self.buf.split_to(n).freeze()
+    }
+
     /// Splits off the complete payload of `len` bytes at the front, without
     /// a copy.
     pub(super) fn take_payload(&mut self, len: usize) -> Bytes {

@@ -15,6 +15,7 @@ mod input;
 mod output;
 mod recv;
 mod send;
+mod stream;
 mod timers;
 
 use input::Input;
@@ -34,6 +35,17 @@ pub enum Event {
     Ping(Bytes),
     /// A pong, solicited or not.
     Pong(Bytes),
+    /// A piece of a data message, with [`Config::streaming`] on: what has
+    /// arrived of it so far. Text pieces are validated and end on code
+    /// point boundaries, so each is valid UTF-8 on its own; a piece may be
+    /// empty only when it is the last. Control frames may come between
+    /// the pieces of a message.
+    Piece {
+        /// The piece, as a text or binary message of its own.
+        data: Message,
+        /// This piece ends the message.
+        last: bool,
+    },
     /// The peer's close frame: the closing handshake is complete, with the
     /// peer's code and reason ([`Outcome::Clean`]).
     ///

@@ -12,31 +12,40 @@ use crate::{CloseFrame, Message, MessageKind, ProtocolError, Role, Utf8Bytes, Ut
 #[derive(Default)]
 pub(super) struct Reader {
     /// The frame whose header has been consumed from the input buffer.
-    frame: Option<FrameInProgress>,
+    pub(super) frame: Option<FrameInProgress>,
     /// The data message being received, from its first frame to its last.
-    message: Option<Partial>,
+    pub(super) message: Option<Partial>,
     /// Validates the current text message as its bytes arrive.
-    utf8: Utf8Validator,
+    pub(super) utf8: Utf8Validator,
 }
 
 #[derive(Clone, Copy)]
-struct FrameInProgress {
-    header: FrameHeader,
-    len: usize,
+pub(super) struct FrameInProgress {
+    pub(super) header: FrameHeader,
+    /// Payload bytes of the frame still at the front of the input buffer
+    /// or to come.
+    pub(super) len: usize,
     /// Payload bytes at the front of the input buffer already unmasked
     /// (and, for text, validated).
-    done: usize,
+    pub(super) done: usize,
+    /// Payload bytes already handed out in pieces (streaming receive):
+    /// where `done` starts in the frame, for the masking key.
+    pub(super) taken: usize,
 }
 
-struct Partial {
-    kind: MessageKind,
+pub(super) struct Partial {
+    pub(super) kind: MessageKind,
     /// The first frame carried the extension's RSV bits: the payload is
     /// decoded by the extension as it arrives, into `data`.
-    encoded: bool,
+    pub(super) encoded: bool,
     /// The payload of the frames received so far (decoded, if `encoded`).
     /// Empty until a plain message spans more than one frame: a
-    /// single-frame message is handed over without a copy.
-    data: Vec<u8>,
+    /// single-frame message is handed over without a copy. When streaming,
+    /// only what is not handed out yet: decoded bytes, or the start of a
+    /// code point that a frame boundary split.
+    pub(super) data: Vec<u8>,
+    /// The message's size so far (decoded, if `encoded`).
+    pub(super) size: u64,
 }
 
 impl Reader {
@@ -67,6 +76,7 @@ impl Reader {
             }
             _ => fresh,
         };
+        partial.size += checked.len() as u64;
         if partial.kind == MessageKind::Text {
             // RFC 6455 §8.1: when an endpoint is to interpret a byte stream
             // as UTF-8 but finds it is not, it MUST _Fail the WebSocket
@@ -165,6 +175,7 @@ impl Connection {
                         header,
                         len,
                         done: 0,
+                        taken: 0,
                     }
                 }
             };
@@ -172,12 +183,19 @@ impl Connection {
             if available > frame.done {
                 let fresh = &mut self.input.bytes_mut()[frame.done..available];
                 if let Some(key) = frame.header.mask {
-                    apply_mask(fresh, key, frame.done);
+                    apply_mask(fresh, key, frame.taken + frame.done);
                 }
                 let limit = self.config.max_message_size;
                 self.reader
                     .absorb(&frame.header, fresh, self.extension.as_mut(), limit)?;
                 frame.done = available;
+            }
+            if self.config.streaming.is_some() && !frame.header.opcode.is_control() {
+                match self.stream_piece(frame)? {
+                    Some(event) => return Ok(Some(event)),
+                    None if self.reader.frame.is_some() => return Ok(None),
+                    None => continue,
+                }
             }
             if frame.done < frame.len {
                 self.reader.frame = Some(frame);
@@ -216,7 +234,13 @@ impl Connection {
             return Err(ProtocolError::ReservedBits(header.rsv));
         }
         let encoded = header.rsv & owned != 0;
-        let limit = self.config.max_frame_size;
+        // Streaming receive holds no data frame whole: its own limit on
+        // the message size is what bounds it.
+        let streaming = self.config.streaming;
+        let limit = match streaming {
+            Some(_) if !header.opcode.is_control() => usize::MAX,
+            _ => self.config.max_frame_size,
+        };
         let len = usize::try_from(header.payload_len)
             .ok()
             .filter(|&len| len <= limit)
@@ -234,16 +258,21 @@ impl Connection {
             (OpCode::Text | OpCode::Binary, Some(_)) => {
                 return Err(ProtocolError::ExpectedContinuation);
             }
-            (OpCode::Continuation, Some(partial)) => {
-                (!partial.encoded).then(|| partial.data.len() + len)
-            }
-            (OpCode::Text | OpCode::Binary, None) => (!encoded).then_some(len),
+            (OpCode::Continuation, Some(partial)) => (!partial.encoded).then(|| {
+                let so_far = match streaming {
+                    Some(_) => partial.size,
+                    None => partial.data.len() as u64,
+                };
+                so_far.saturating_add(len as u64)
+            }),
+            (OpCode::Text | OpCode::Binary, None) => (!encoded).then_some(len as u64),
             _ => return Ok(len),
         };
-        if let Some(size) = plain_size.filter(|&size| size > self.config.max_message_size) {
+        let message_limit = streaming.unwrap_or(self.config.max_message_size as u64);
+        if let Some(size) = plain_size.filter(|&size| size > message_limit) {
             return Err(ProtocolError::MessageTooBig {
-                size: size as u64,
-                limit: self.config.max_message_size,
+                size,
+                limit: usize::try_from(message_limit).unwrap_or(usize::MAX),
             });
         }
         if let Some(kind) = header.opcode.message_kind() {
@@ -251,6 +280,7 @@ impl Connection {
                 kind,
                 encoded,
                 data: Vec::new(),
+                size: 0,
             });
             self.reader.utf8.reset();
         }
@@ -312,6 +342,7 @@ impl Connection {
             kind,
             encoded,
             mut data,
+            ..
         }) = self.reader.message.take()
         else {
             return Ok(None);
