@@ -170,7 +170,10 @@ impl Connection {
                     };
                     let len = self.check_header(&header)?;
                     self.input.advance(header_len);
-                    self.input.make_room_for_payload(len);
+                    // A streamed frame may be larger than any buffer; it is
+                    // never held whole.
+                    let room = len.min(self.config.max_frame_size);
+                    self.input.make_room_for_payload(room);
                     FrameInProgress {
                         header,
                         len,
