@@ -5,7 +5,7 @@
 use std::io;
 
 use crate::handshake::{ClientHandshake, HandshakeError, Request, Response, ServerHandshake};
-use crate::{CloseFrame, Connection, Outcome, ProtocolError, SendError};
+use crate::{CloseFrame, Config, Connection, Event, Outcome, ProtocolError, Role, SendError};
 
 /// The error of the blocking and tokio adapters.
 ///
@@ -97,6 +97,27 @@ pub(crate) fn end_of_connection(conn: &Connection) -> Error {
         Some(Outcome::Failed(e)) => Error::Protocol(e.clone()),
         Some(Outcome::Abnormal) | None => Error::AbnormalClose,
     }
+}
+
+/// Whether a read hands `event` to its caller. The event-level read
+/// (`every`) takes every event but [`Event::Abnormal`], which is the end
+/// and is reported as the error that ends the connection; the
+/// message-level read takes messages and, with streaming receive, pieces.
+pub(crate) fn wanted(event: &Event, every: bool) -> bool {
+    match event {
+        Event::Abnormal => false,
+        Event::Message(_) | Event::Piece { .. } => true,
+        _ => every,
+    }
+}
+
+/// The connection for a stream whose opening handshake was done elsewhere
+/// (an HTTP server's upgrade), with `leftover`, the bytes read past the
+/// handshake, already received.
+pub(crate) fn upgraded(role: Role, config: Config, leftover: &[u8]) -> Connection {
+    let mut conn = Connection::new(role, config);
+    conn.receive_data(leftover);
+    conn
 }
 
 /// Hands a failed read to the connection: a reset after the peer's close

@@ -304,3 +304,122 @@ async fn queued_messages_of_all_sizes_arrive_in_order() {
         timeout(LIMIT, reader).await.unwrap().unwrap();
     }
 }
+
+/// `read` raced against a timer in `tokio::select!` a thousand times and
+/// more: every message arrives once, in order, though many reads were
+/// dropped half way.
+#[tokio::test]
+async fn read_is_cancel_safe() {
+    const MESSAGES: u32 = 1000;
+    let (port, peer) = peer_server(|mut peer| {
+        for i in 0..MESSAGES {
+            peer.send(&Message::binary(i.to_be_bytes().to_vec()));
+            if i % 20 == 0 {
+                thread::sleep(Duration::from_millis(2));
+            }
+        }
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let mut ws = connect(port, Config::default()).await;
+    let (mut received, mut cancelled) = (Vec::new(), 0);
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    while tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            read = ws.read() => match read {
+                Ok(message) => received.push(u32::from_be_bytes(message.as_bytes().try_into().unwrap())),
+                Err(Error::Closed(_)) => break,
+                Err(e) => panic!("{e}"),
+            },
+            () = tokio::time::sleep(Duration::from_micros(100)) => cancelled += 1,
+        }
+    }
+    assert_eq!(received, (0..MESSAGES).collect::<Vec<_>>());
+    // The peer pauses 50 times for longer than the timer: reads were
+    // cancelled while waiting, many times over.
+    assert!(cancelled >= 10, "only {cancelled} reads were cancelled");
+    eprintln!("{cancelled} reads cancelled");
+    peer.join().unwrap();
+}
+
+/// A `send` dropped before it completes leaves the stream well formed:
+/// its message is queued whole (and written by a later call) or not at
+/// all.
+#[tokio::test]
+async fn a_dropped_send_queues_all_or_nothing() {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let (got_tx, got_rx) = std::sync::mpsc::channel();
+    let (port, peer) = peer_server(move |mut peer| {
+        ready_rx.recv().unwrap(); // read nothing until the client is done
+        let mut got = Vec::new();
+        loop {
+            match peer.next_event() {
+                Ok(Event::Message(m)) => got.push((m.len(), m.as_bytes()[0])),
+                Ok(Event::Close(_)) => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        peer.finish();
+        got_tx.send(got).unwrap();
+    });
+    let config = Config::default().write_buffer_high_water(64 << 10);
+    let mut ws = connect(port, config).await;
+    let big = |tag: u8| Message::binary(vec![tag; 32 << 20]);
+    // Queued whole at once (the output was empty), then stuck writing:
+    // dropping it leaves the message queued.
+    assert!(
+        timeout(Duration::from_millis(50), ws.send(big(b'a')))
+            .await
+            .is_err()
+    );
+    // Waits for room that never comes while the peer does not read:
+    // dropped before it could queue anything.
+    assert!(
+        timeout(Duration::from_millis(50), ws.send(big(b'b')))
+            .await
+            .is_err()
+    );
+    ready_tx.send(()).unwrap();
+    timeout(LIMIT, ws.send(Message::binary(vec![b'c'; 10])))
+        .await
+        .unwrap()
+        .unwrap();
+    timeout(LIMIT, ws.close(CloseCode::NORMAL, ""))
+        .await
+        .unwrap()
+        .unwrap();
+    let end = timeout(LIMIT, ws.read()).await.unwrap();
+    assert!(matches!(end, Err(Error::Closed(_))), "{end:?}");
+    peer.join().unwrap();
+    assert_eq!(got_rx.recv().unwrap(), vec![(32 << 20, b'a'), (10, b'c')]);
+}
+
+/// Split halves go back together, and only with their own other half.
+#[tokio::test]
+async fn halves_reunite() {
+    let (port, peer) = peer_server(|mut peer| {
+        assert_eq!(peer.expect_message(), Message::text("via the half"));
+        assert_eq!(peer.expect_message(), Message::text("reunited"));
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let (port2, peer2) = peer_server(|mut peer| {
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let (read, mut write) = connect(port, Config::default()).await.split();
+    write.send(Message::text("via the half")).await.unwrap();
+    let (other_read, other_write) = connect(port2, Config::default()).await.split();
+    let rfc6455::tokio::ReuniteError(read, other_write) = read.reunite(other_write).unwrap_err();
+    let mut ws = read.reunite(write).unwrap();
+    assert_eq!(ws.get_ref().peer_addr().unwrap().port(), port);
+    assert_eq!(ws.subprotocol(), None);
+    ws.send(Message::text("reunited")).await.unwrap();
+    assert!(matches!(ws.read().await, Err(Error::Closed(_))));
+    assert!(matches!(
+        ws.connection().outcome(),
+        Some(rfc6455::Outcome::Clean(_))
+    ));
+    drop(ws.into_inner());
+    let mut other = other_read.reunite(other_write).unwrap();
+    assert!(matches!(other.read().await, Err(Error::Closed(_))));
+    peer.join().unwrap();
+    peer2.join().unwrap();
+}

@@ -436,3 +436,14 @@ impl fmt::Debug for Connection {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// A connection can be shared between threads (and so can the
+    /// adapters' sockets that own one).
+    #[test]
+    fn connection_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::Connection>();
+    }
+}

@@ -48,7 +48,7 @@ enum MaskKeys {
     #[default]
     Random,
     /// Keys chosen by the application (byte-exact tests).
-    Custom(Box<dyn FnMut() -> [u8; 4] + Send>),
+    Custom(Box<dyn FnMut() -> [u8; 4] + Send + Sync>),
 }
 
 impl MaskKeys {
@@ -229,7 +229,7 @@ impl Connection {
     /// Sets where a client's masking keys come from, in place of the
     /// thread's CSPRNG. Meant for byte-exact tests; predictable keys defeat
     /// the purpose of masking (RFC 6455 §10.3).
-    pub fn set_mask_key_source(&mut self, source: impl FnMut() -> [u8; 4] + Send + 'static) {
+    pub fn set_mask_key_source(&mut self, source: impl FnMut() -> [u8; 4] + Send + Sync + 'static) {
         self.writer.mask_keys = MaskKeys::Custom(Box::new(source));
     }
 

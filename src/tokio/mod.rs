@@ -65,7 +65,7 @@ use ::tokio::time::timeout;
 mod handles;
 mod socket;
 
-pub use self::handles::{ReadHalf, WebSocket, WriteHalf};
+pub use self::handles::{ReadHalf, ReuniteError, WebSocket, WriteHalf};
 use crate::Config;
 pub use crate::adapter::{Error, Reject};
 use crate::adapter::{Handshake, no_tls};

@@ -19,8 +19,8 @@ use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ::tokio::time::{Sleep, sleep_until};
 
 use super::Error;
-use crate::adapter::{end_of_connection, read_failed};
-use crate::{CloseCode, Connection, Event, Message};
+use crate::adapter::{end_of_connection, read_failed, wanted};
+use crate::{CloseCode, Connection, Event};
 use crate::{SendError, State};
 
 /// The most read from the socket at once.
@@ -47,7 +47,7 @@ impl Side {
 
 /// The state of one connection, whether split or not.
 pub(super) struct Inner<S> {
-    stream: S,
+    pub(super) stream: S,
     pub(super) conn: Connection,
     /// The keepalive or close timer, while the connection has one running.
     timer: Option<Pin<Box<Sleep>>>,
@@ -180,12 +180,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         error
     }
 
-    /// The read side: the next message, or the end (reported once as an
-    /// error, then `None`).
-    pub(super) fn poll_read_message(
+    /// The read side: the next event that [`wanted`] hands out (all of
+    /// them with `every`, else messages and pieces), or the end (reported
+    /// once as an error, then `None`).
+    pub(super) fn poll_read_event(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Message, Error>>> {
+        every: bool,
+    ) -> Poll<Option<Result<Event, Error>>> {
         // A timer that ran out acts before anything that arrived since.
         let mut told_time = false;
         if self.timer.as_ref().is_some_and(|timer| timer.is_elapsed()) {
@@ -194,7 +196,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         }
         while !self.done {
             let ended = match self.conn.next_event() {
-                Ok(Some(Event::Message(message))) => return Poll::Ready(Some(Ok(message))),
+                Ok(Some(event)) if wanted(&event, every) => return Poll::Ready(Some(Ok(event))),
                 Ok(Some(_)) => continue,
                 Ok(None) => self.conn.should_close_transport(),
                 Err(_) => true,
