@@ -64,7 +64,14 @@ pub struct Config {
     /// Default: on.
     pub auto_pong: bool,
     /// After this long without receiving anything, send a ping. `None`
-    /// disables keepalive pings. Default: `None`.
+    /// disables keepalive pings. Default: 20 s, so that a peer that
+    /// vanished without closing (a browser tab put to sleep, a cable
+    /// pulled) is found within 40 s instead of never. On the tokio
+    /// adapter the armed timer costs an idle connection about 70 bytes
+    /// (measured over 5,000 idle connections; see the README). The timers
+    /// run only for a caller that passes the time in
+    /// ([`Connection::handle_timeout`](crate::Connection::handle_timeout)),
+    /// as both adapters do.
     pub keepalive_interval: Option<Duration>,
     /// After a keepalive ping, how long to wait for the peer to send
     /// anything before failing the connection with close code 1011.
@@ -126,7 +133,7 @@ impl Default for Config {
             max_rejection_body: 4 << 10,
             send_frame_size: None,
             auto_pong: true,
-            keepalive_interval: None,
+            keepalive_interval: Some(Duration::from_secs(20)),
             keepalive_timeout: Duration::from_secs(20),
             close_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),

@@ -24,12 +24,27 @@ fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-// Keepalive is off by default (Config::keepalive_interval: None), and no
-// timer runs on an idle open connection.
+// Keepalive is on by default (a ping after 20 s of silence, 20 s to
+// answer it). Turned off, no timer runs on an idle open connection.
 #[test]
-fn no_timer_runs_by_default() {
+fn keepalive_is_on_by_default() {
     let t0 = Instant::now();
     let mut conn = server();
+    conn.handle_timeout(t0);
+    assert_eq!(conn.poll_timeout(), Some(t0 + secs(20)));
+    conn.handle_timeout(t0 + secs(20));
+    assert_eq!(take_output(&mut conn), [0x89, 0x00]);
+    conn.handle_timeout(t0 + secs(40));
+    assert_eq!(
+        drain(&mut conn).error,
+        Some(ProtocolError::KeepaliveTimeout)
+    );
+}
+
+#[test]
+fn no_timer_runs_with_keepalive_off() {
+    let t0 = Instant::now();
+    let mut conn = server_with(Config::default().keepalive(None, secs(20)));
     conn.handle_timeout(t0);
     assert_eq!(conn.poll_timeout(), None);
     conn.handle_timeout(t0 + secs(3600));
@@ -315,7 +330,7 @@ fn server_needs_no_timer_after_the_closing_handshake() {
 // the closing handshake begun. Adapters use this to skip reading the time.
 #[test]
 fn needs_clock_only_while_a_timer_can_run() {
-    let mut quiet = server();
+    let mut quiet = server_with(Config::default().keepalive(None, secs(20)));
     assert!(!quiet.needs_clock());
     quiet.send_close(CloseCode::NORMAL, "").unwrap();
     assert!(quiet.needs_clock());

@@ -250,7 +250,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     let timer = self
                         .timer
                         .get_or_insert_with(|| Box::pin(sleep_until(at.into())));
-                    if timer.deadline() != at.into() {
+                    // Every message moves the keepalive deadline later; the
+                    // timer is not moved with it (that costs a trip to the
+                    // timer wheel per message) but left to fire early, and
+                    // moved on then.
+                    if timer.is_elapsed() || timer.deadline() > at.into() {
                         timer.as_mut().reset(at.into());
                     }
                     ready!(timer.as_mut().poll(cx));
