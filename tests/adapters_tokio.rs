@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rfc6455::handshake::ClientRequest;
-use rfc6455::tokio::{Error, WebSocket};
+use rfc6455::tokio::{Error, MaybeTlsStream, WebSocket};
 use rfc6455::{CloseCode, Config, Event, Message, Role};
 use scenarios::Peer;
 use tokio::net::TcpStream;
@@ -27,7 +27,7 @@ fn peer_server(script: impl FnOnce(Peer) + Send + 'static) -> (u16, thread::Join
     (port, handle)
 }
 
-async fn connect(port: u16, config: Config) -> WebSocket<TcpStream> {
+async fn connect(port: u16, config: Config) -> WebSocket<MaybeTlsStream> {
     let request = ClientRequest::from_parts("127.0.0.1", port, "/").unwrap();
     rfc6455::tokio::connect_with_config(request, config)
         .await

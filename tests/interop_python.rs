@@ -753,7 +753,7 @@ fn their_server(case: Case) {
             use rfc6455::blocking::{Error, connect_with_config};
             let (mut ws, response) =
                 connect_with_config(ClientRequest::new(&url).unwrap(), config).unwrap();
-            ws.get_ref().set_read_timeout(Some(LIMIT)).unwrap();
+            ws.get_ref().tcp().set_read_timeout(Some(LIMIT)).unwrap();
             for (i, sent) in messages.iter().enumerate() {
                 ws.send(sent.clone()).unwrap();
                 check_echo(i, sent, &ws.read().unwrap());

@@ -27,10 +27,10 @@ use sha1::{Digest, Sha1};
 mod client;
 mod error;
 mod extensions;
-mod head;
+pub(crate) mod head;
 mod headers;
 mod request;
-mod response;
+pub(crate) mod response;
 mod server;
 mod url;
 
