@@ -479,7 +479,7 @@ mod tests {
             ("https_proxy", "http://secure:2"),
             ("NO_PROXY", "localhost, .internal.example,10.0.0.1,[::1]"),
         ]);
-        let host = |url: &str| from_vars(&request(url), &env).unwrap().map(|p| p.host);
+        let host = |url: &str| from_vars(&request(url), env).unwrap().map(|p| p.host);
         assert_eq!(host("ws://a.example/").as_deref(), Some("plain"));
         assert_eq!(host("wss://a.example/").as_deref(), Some("secure"));
         for bypassed in [
