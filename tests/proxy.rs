@@ -121,11 +121,20 @@ fn serve(mut client: TcpStream, rules: &Rules, seen: &Arc<Mutex<Seen>>) {
         _ => return reply(&client, "400 Bad Request", ""),
     };
     if let Some(credentials) = rules.credentials {
-        let expected = format!(
-            "proxy-authorization: basic {}",
-            STANDARD.encode(credentials)
-        );
-        if !lines.any(|l| l.to_ascii_lowercase() == expected.to_ascii_lowercase()) {
+        let expected = STANDARD.encode(credentials);
+        // Header name and scheme are case-insensitive, the token is not.
+        let authorized = lines.any(|line| {
+            let Some((name, value)) = line.split_once(':') else {
+                return false;
+            };
+            let mut value = value.split_whitespace();
+            name.eq_ignore_ascii_case("proxy-authorization")
+                && value
+                    .next()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
+                && value.next() == Some(expected.as_str())
+        });
+        if !authorized {
             return reply(
                 &client,
                 "407 Proxy Authentication Required",
