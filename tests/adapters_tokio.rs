@@ -304,3 +304,56 @@ async fn queued_messages_of_all_sizes_arrive_in_order() {
         timeout(LIMIT, reader).await.unwrap().unwrap();
     }
 }
+
+/// `client` and `accept` over tokio's in-memory duplex stream.
+#[tokio::test]
+async fn client_and_accept_over_an_in_memory_stream() {
+    let (ours, theirs) = tokio::io::duplex(16 << 10);
+    let server = tokio::spawn(async move {
+        let mut ws = rfc6455::tokio::accept(theirs).await.unwrap();
+        loop {
+            match ws.read().await {
+                Ok(message) => ws.send(message).await.unwrap(),
+                Err(Error::Closed(frame)) => return frame.code,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    let request = ClientRequest::new("ws://in-memory/echo").unwrap();
+    let (mut ws, response) = rfc6455::tokio::client(ours, request).await.unwrap();
+    assert_eq!(response.status(), 101);
+    for message in [Message::text("hi"), Message::binary(vec![7; 70_000])] {
+        ws.send(message.clone()).await.unwrap();
+        let echo = timeout(LIMIT, ws.read()).await.unwrap();
+        assert_eq!(echo.unwrap(), message);
+    }
+    ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+    let end = timeout(LIMIT, ws.read()).await.unwrap();
+    assert!(matches!(end, Err(Error::Closed(_))));
+    assert_eq!(
+        timeout(LIMIT, server).await.unwrap().unwrap(),
+        CloseCode::NORMAL
+    );
+}
+
+/// `client_with_config` keeps the handshake timeout over any stream: here
+/// a duplex whose other end says nothing.
+#[tokio::test]
+async fn client_handshake_timeout_over_an_in_memory_stream() {
+    let (ours, _silent) = tokio::io::duplex(1024);
+    let limit = Duration::from_millis(200);
+    let config = Config::default().handshake_timeout(limit);
+    let request = ClientRequest::new("ws://in-memory/").unwrap();
+    let started = std::time::Instant::now();
+    let result = rfc6455::tokio::client_with_config(ours, request, config).await;
+    assert!(
+        matches!(result, Err(Error::HandshakeTimeout)),
+        "{:?}",
+        result.map(drop)
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= limit && took < limit + Duration::from_secs(1),
+        "{took:?}"
+    );
+}
