@@ -264,6 +264,44 @@ fn ip_address_hosts() {
     server.join().unwrap().unwrap();
 }
 
+/// The server name (SNI) the server sees is the URL's host; with an IP
+/// address, none is sent (RFC 6066 §3).
+#[test]
+fn sni_is_the_url_host() {
+    let ca = Ca::new("test CA");
+    let tls = ca.leaf(NAMES).server_config();
+    for (host, expected) in [("localhost", Some("localhost")), ("127.0.0.1", None)] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tls = Arc::clone(&tls);
+        let server = thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            let stream = rustls::StreamOwned::new(rustls::ServerConnection::new(tls).unwrap(), tcp);
+            let ws = blocking::accept(stream).unwrap();
+            ws.get_ref().conn.server_name().map(str::to_owned)
+        });
+        let url = format!("wss://{host}:{port}/");
+        let connected = connect_blocking(&url, Config::default(), &ca).unwrap();
+        assert_eq!(server.join().unwrap().as_deref(), expected, "{url}");
+        drop(connected);
+    }
+}
+
+/// Without a `ClientConfig`, `connect` trusts the default roots (here
+/// Mozilla's, and the platform's with `--all-features`), which do not
+/// include the test's CA.
+#[test]
+fn default_roots_do_not_trust_a_private_ca() {
+    let (ca, rt) = (Ca::new("test CA"), runtime());
+    let tls = ca.leaf(NAMES).server_config();
+    let (port, server) = tokio_server(&rt, "127.0.0.1:0", tls, Config::default());
+    let error = blocking::connect(&format!("wss://localhost:{port}/"))
+        .map(drop)
+        .unwrap_err();
+    assert_eq!(tls_kind(&error), blocking::TlsFailure::BadCertificate);
+    assert!(rt.block_on(server).unwrap().is_err());
+}
+
 /// `client` over a TLS stream the caller opened, on both adapters.
 #[test]
 fn client_over_a_callers_tls_stream() {

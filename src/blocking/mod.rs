@@ -69,7 +69,9 @@
 //! that sends nothing is dropped on time. Over any other stream the
 //! deadline is checked each time a read or write returns: give such a
 //! stream a read timeout of its own, or a silent peer holds the handshake
-//! until it does.
+//! until it does. (This is why the handshake functions ask for
+//! `S: 'static`: it lets them recognise the stream's type. Every owned
+//! stream is `'static`.)
 
 use std::any::Any;
 use std::io::{self, Read, Write};

@@ -189,10 +189,14 @@ pub(crate) fn from_vars(
 fn bypasses(no_proxy: &str, host: &str) -> bool {
     no_proxy.split(',').map(str::trim).any(|entry| {
         let entry = entry.trim_start_matches('.');
-        let entry = entry
-            .strip_prefix('[')
-            .and_then(|e| e.split_once(']'))
-            .map_or(entry, |(inner, _)| inner);
+        // `[::1]:8080`, `[::1]`, `host:8080`: the port is ignored.
+        let entry = match entry.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once(']').map_or(bracketed, |(ip, _)| ip),
+            None if entry.matches(':').count() == 1 => {
+                entry.split_once(':').map_or(entry, |(name, _)| name)
+            }
+            None => entry,
+        };
         if entry == "*" {
             return true;
         }
@@ -477,7 +481,10 @@ mod tests {
         let env = vars(&[
             ("HTTP_PROXY", "http://plain:1"),
             ("https_proxy", "http://secure:2"),
-            ("NO_PROXY", "localhost, .internal.example,10.0.0.1,[::1]"),
+            (
+                "NO_PROXY",
+                "localhost:8080, .internal.example,10.0.0.1,[::1]:9,::2",
+            ),
         ]);
         let host = |url: &str| from_vars(&request(url), env).unwrap().map(|p| p.host);
         assert_eq!(host("ws://a.example/").as_deref(), Some("plain"));
@@ -489,6 +496,7 @@ mod tests {
             "wss://db.internal.example/",
             "ws://10.0.0.1/",
             "ws://[::1]/",
+            "ws://[::2]/",
         ] {
             assert_eq!(host(bypassed), None, "{bypassed}");
         }
