@@ -7,7 +7,7 @@ use std::io;
 
 use crate::connect::{ProxyError, TlsFailure, Tunnel};
 use crate::handshake::{ClientHandshake, HandshakeError, Request, Response, ServerHandshake};
-use crate::{CloseCode, CloseFrame, Connection, ProtocolError, SendError};
+use crate::{CloseFrame, Connection, Outcome, ProtocolError, SendError};
 
 /// The error of the blocking and tokio adapters.
 ///
@@ -129,14 +129,30 @@ pub(crate) fn would_block(error: &io::Error) -> bool {
 }
 
 /// The error that reports how a connection ended, once
-/// [`Connection::should_close_transport`] is true. `closed` is the close
-/// event the connection delivered, if any.
-pub(crate) fn end_of_connection(conn: &mut Connection, closed: Option<&CloseFrame>) -> Error {
-    match (conn.next_event(), closed) {
-        (Err(e), _) => Error::Protocol(e),
-        (_, Some(frame)) if frame.code != CloseCode::ABNORMAL => Error::Closed(frame.clone()),
-        _ => Error::AbnormalClose,
+/// [`Connection::should_close_transport`] is true: the core's
+/// [`Outcome`], as the adapters' [`Error`].
+pub(crate) fn end_of_connection(conn: &Connection) -> Error {
+    match conn.outcome() {
+        Some(Outcome::Clean(frame)) => Error::Closed(frame.clone()),
+        Some(Outcome::Failed(e)) => Error::Protocol(e.clone()),
+        Some(Outcome::Abnormal) | None => Error::AbnormalClose,
     }
+}
+
+/// Hands a failed read to the connection: a reset after the peer's close
+/// frame is just how the connection ended (the peer closed the socket
+/// without waiting for our echo), so it counts as the end of the stream.
+/// Any other error is returned; unless it only means "not now", the
+/// transport is gone and the connection is told so.
+pub(crate) fn read_failed(conn: &mut Connection, error: io::Error) -> Result<(), io::Error> {
+    let closed_by_peer = matches!(conn.outcome(), Some(Outcome::Clean(_)));
+    if !would_block(&error) {
+        conn.receive_eof();
+        if closed_by_peer {
+            return Ok(());
+        }
+    }
+    Err(error)
 }
 
 /// A refusal of an opening handshake: what an `accept_with` callback

@@ -97,7 +97,7 @@ mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Role};
-pub use connection::{Connection, Event, State};
+pub use connection::{Connection, Event, Outcome, State};
 pub use error::{ProtocolError, SendError};
 pub use handshake::{ClientHandshake, ClientRequest, HandshakeError, ServerHandshake};
 pub use message::{Message, MessageKind};

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use rfc6455::{CloseCode, Config, Connection, ProtocolError, State};
+use rfc6455::{CloseCode, Config, Connection, Outcome, ProtocolError, State};
 
 const INTERVAL: Duration = Duration::from_secs(30);
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -196,8 +196,10 @@ fn close_timeout_without_an_answer_is_1006() {
         assert_eq!(conn.state(), State::Closing);
         assert!(!conn.should_close_transport());
 
+        assert_eq!(conn.outcome(), None);
         conn.handle_timeout(t0 + CLOSE_TIMEOUT);
         assert_eq!(drain(&mut conn).events, vec![abnormal_close()]);
+        assert_eq!(conn.outcome(), Some(&Outcome::Abnormal));
         assert_eq!(conn.state(), State::Closed);
         assert!(conn.should_close_transport());
         assert_eq!(conn.poll_timeout(), None);

@@ -5,8 +5,8 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use super::Error;
-use crate::adapter::{end_of_connection, would_block};
-use crate::{CloseCode, CloseFrame, Config, Connection, Event, Message, MessageKind, Role};
+use crate::adapter::{end_of_connection, read_failed, would_block};
+use crate::{CloseCode, Config, Connection, Event, Message, MessageKind, Role};
 use crate::{SendError, State};
 
 /// Bytes asked of the socket per read.
@@ -18,8 +18,6 @@ pub struct WebSocket<S> {
     stream: S,
     conn: Connection,
     buf: Box<[u8]>,
-    /// The close event the connection delivered.
-    closed: Option<CloseFrame>,
 }
 
 impl<S: Read + Write> WebSocket<S> {
@@ -40,7 +38,6 @@ impl<S: Read + Write> WebSocket<S> {
             stream,
             conn,
             buf: vec![0; READ_CHUNK].into_boxed_slice(),
-            closed: None,
         }
     }
 
@@ -56,7 +53,6 @@ impl<S: Read + Write> WebSocket<S> {
             self.conn.handle_timeout(Instant::now());
             match self.conn.next_event() {
                 Ok(Some(Event::Message(message))) => return Ok(message),
-                Ok(Some(Event::Close(frame))) => self.closed = Some(frame),
                 Ok(Some(_)) => {}
                 Ok(None) if !self.conn.should_close_transport() => {
                     self.flush()?;
@@ -64,7 +60,7 @@ impl<S: Read + Write> WebSocket<S> {
                 }
                 Ok(None) | Err(_) => {
                     self.flush_before_end()?;
-                    return Err(end_of_connection(&mut self.conn, self.closed.as_ref()));
+                    return Err(end_of_connection(&self.conn));
                 }
             }
         }
@@ -166,9 +162,7 @@ impl<S: Read + Write> WebSocket<S> {
             Ok(0) => self.conn.receive_eof(),
             Ok(n) => self.conn.receive_data(&self.buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // After the peer's close frame, a reset is just how it ended.
-            Err(e) if self.closed.is_some() && !would_block(&e) => self.conn.receive_eof(),
-            Err(e) => return Err(self.io_error(e)),
+            Err(e) => read_failed(&mut self.conn, e)?,
         }
         Ok(())
     }

@@ -292,8 +292,10 @@ impl Tunnel {
         else {
             return Ok(None);
         };
-        let (status, headers) = parse_response(&head.bytes, head.header_lines)
+        // HTTP/1.0 proxies answer CONNECT too: both versions are taken.
+        let response = parse_response(&head.bytes, head.header_lines)
             .map_err(ProxyError::MalformedResponse)?;
+        let (status, headers) = (response.status, response.headers);
         // RFC 9110 §9.3.6: "Any 2xx (Successful) response indicates that
         // the sender (and all inbound proxies) will switch to tunnel mode
         // immediately after the response header section"; "A client MUST

@@ -119,8 +119,7 @@ impl Connection {
     ) -> Result<(), SendError> {
         self.check_can_send()?;
         let opcode = match (self.writer.fragmented, kind) {
-            (None, MessageKind::Text) => OpCode::Text,
-            (None, MessageKind::Binary) => OpCode::Binary,
+            (None, kind) => OpCode::from(kind),
             (Some(open), _) if open == kind => OpCode::Continuation,
             (Some(_), _) => return Err(SendError::MessageInProgress),
         };
@@ -281,7 +280,7 @@ impl Connection {
     /// Frames a message, in pieces of at most `send_frame_size`, with the
     /// extension bits `rsv` on the first frame only.
     fn write_message(&mut self, opcode: OpCode, rsv: u8, payload: &[u8], owner: Option<&Bytes>) {
-        let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX).max(1);
+        let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX);
         if payload.len() <= frame_size {
             self.write_frame_from(opcode, true, rsv, payload, owner);
             return;

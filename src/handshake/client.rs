@@ -135,6 +135,9 @@ impl ClientHandshake {
         if let Some(origin) = &request.origin {
             check_extra_header("Origin", origin, &[])?;
         }
+        if let Some(credentials) = &request.credentials {
+            credentials.check()?;
+        }
         for (name, value) in &request.headers {
             check_extra_header(name, value, RESERVED)?;
         }
@@ -169,6 +172,9 @@ impl ClientHandshake {
         if !extensions.is_empty() {
             let list = extensions.join(", ");
             write_header(&mut out, "Sec-WebSocket-Extensions", list.as_bytes());
+        }
+        if let Some(authorization) = request.authorization() {
+            write_header(&mut out, "Authorization", authorization.as_bytes());
         }
         for (name, value) in &request.headers {
             write_header(&mut out, name, value.as_bytes());
@@ -246,13 +252,15 @@ impl ClientHandshake {
         let Some(head) = self.reader.feed(data)? else {
             return Ok(None);
         };
-        let (status, headers) = parse_response(&head.bytes, head.header_lines)?;
+        let parsed = parse_response(&head.bytes, head.header_lines)?;
+        let status = parsed.status;
 
         // RFC 6455 §4.1: "If the status code received from the server is
         // not 101, the client handles the response per HTTP procedures."
         // Here: the response is reported to the application.
         if status != 101 {
             let limit = self.config.max_rejection_body;
+            let headers = parsed.headers;
             let needed = match content_length(&headers) {
                 Some(length) => length.min(limit),
                 None => head.leftover.len().min(limit),
@@ -269,8 +277,7 @@ impl ClientHandshake {
         }
 
         let response = check_101(
-            status,
-            headers,
+            parsed,
             &self.expected_accept,
             &self.subprotocols,
             &self.extension_names,

@@ -136,6 +136,29 @@ pub enum HandshakeError {
         /// The start of the response body.
         body: Vec<u8>,
     },
+    /// The server switched protocols in an HTTP/1.0 response. Only HTTP/1.1
+    /// has `Upgrade` (RFC 9110 §7.8), and RFC 6455 §4.2.2 sends the 101 as
+    /// "HTTP/1.1 101": an HTTP/1.0 server cannot have understood the
+    /// request, so nothing after its head is taken as frames.
+    #[error(
+        "server switched protocols in an HTTP/1.0 response, not HTTP/1.1 (RFC 6455 §4.2.2, RFC 9110 §7.8)"
+    )]
+    ResponseNotHttp11,
+    /// A redirect would leave `wss://` for `ws://`: refused, as the
+    /// connection would lose its TLS protection.
+    #[error("redirect from wss:// to the insecure {location:?} refused")]
+    InsecureRedirect {
+        /// The redirect's `Location`.
+        location: String,
+    },
+    /// More redirects than
+    /// [`Config::max_redirects`](crate::Config::max_redirects) allows.
+    #[error("too many redirects: {}", .chain.join(" -> "))]
+    TooManyRedirects {
+        /// Every URL tried, the first request's included, then the
+        /// redirect that was not followed.
+        chain: Vec<String>,
+    },
     /// The response's `Upgrade` header is missing or not `websocket`
     /// (§4.1).
     #[error("response Upgrade header is not \"websocket\" (RFC 6455 §4.1)")]
@@ -278,6 +301,9 @@ impl HandshakeError {
             Rejected { status } => Some(*status),
             UnexpectedEof
             | UnexpectedStatus { .. }
+            | ResponseNotHttp11
+            | InsecureRedirect { .. }
+            | TooManyRedirects { .. }
             | ResponseUpgradeNotWebSocket
             | ResponseConnectionNotUpgrade
             | MissingAccept

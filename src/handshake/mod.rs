@@ -29,6 +29,7 @@ mod error;
 mod extensions;
 pub(crate) mod head;
 mod headers;
+mod redirect;
 mod request;
 pub(crate) mod response;
 mod server;

@@ -39,9 +39,13 @@ macro_rules! handle {
                 self.shared().conn.state()
             }
 
-            /// The peer's close frame, once its close event was read.
+            /// The peer's close frame, once the closing handshake is
+            /// complete.
             pub fn close_frame(&self) -> Option<CloseFrame> {
-                self.shared().closed.as_deref().cloned()
+                match self.shared().conn.outcome() {
+                    Some(crate::Outcome::Clean(frame)) => Some(frame.clone()),
+                    _ => None,
+                }
             }
         }
 
@@ -67,7 +71,7 @@ macro_rules! reader {
                 let next = poll_fn(|cx| self.inner_mut().poll_read_message(cx)).await;
                 next.unwrap_or_else(|| {
                     let inner = &mut *self.inner_mut();
-                    Err(end_of_connection(&mut inner.conn, inner.closed.as_deref()))
+                    Err(end_of_connection(&inner.conn))
                 })
             }
         }
