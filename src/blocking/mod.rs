@@ -88,7 +88,7 @@ use crate::Config;
 pub use crate::adapter::{Error, Reject};
 use crate::adapter::{Handshake, would_block};
 pub use crate::connect::{ConnectOptions, Proxy, ProxyError, TlsFailure};
-use crate::connect::{Route, TlsTarget, io_error};
+use crate::connect::{Redirects, Route, TlsTarget, io_error};
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Request, Response, ServerHandshake,
 };
@@ -104,9 +104,13 @@ pub fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response), Error
 }
 
 /// Like [`connect`], with a request carrying subprotocols, headers or an
-/// origin, and a [`Config`]. Resolving the host, connecting, TLS and the
-/// handshake together take at most [`Config::handshake_timeout`] (name
-/// resolution itself is not bounded).
+/// origin, and a [`Config`].
+///
+/// Each address the host resolves to gets [`Config::connect_timeout`] to
+/// accept the TCP connection (name resolution itself is not bounded);
+/// from then on, the proxy's tunnel, TLS and the opening handshake take at
+/// most [`Config::handshake_timeout`]. Redirects are followed, each on a
+/// new connection, up to [`Config::max_redirects`] (none by default).
 pub fn connect_with_config(
     request: ClientRequest,
     config: Config,
@@ -128,16 +132,31 @@ pub fn connect_with_config(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn connect_with_options(
-    request: ClientRequest,
+    mut request: ClientRequest,
     config: Config,
     options: &ConnectOptions,
 ) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
-    let route = Route::new(&request, &config, options)?;
-    let deadline = Instant::now() + config.handshake_timeout;
+    let mut redirects = Redirects::new(&request, &config);
+    loop {
+        match connect_once(request.clone(), &config, options) {
+            Err(e) => request = redirects.follow(&request, e)?,
+            done => return done,
+        }
+    }
+}
+
+/// One connection: dial, tunnel, TLS, handshake.
+fn connect_once(
+    request: ClientRequest,
+    config: &Config,
+    options: &ConnectOptions,
+) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    let route = Route::new(&request, config, options)?;
     let mut last_error = None;
     for addr in (route.host.as_str(), route.port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, remaining(deadline)?) {
+        match TcpStream::connect_timeout(&addr, config.connect_timeout) {
             Ok(mut tcp) => {
+                let deadline = Instant::now() + config.handshake_timeout;
                 tcp.set_nodelay(true)?;
                 if let Some(mut tunnel) = route.tunnel {
                     run_handshake(&mut tcp, &mut tunnel, deadline)?;
@@ -147,12 +166,14 @@ pub fn connect_with_options(
                     Some(tls) => tls_stream(tls, tcp)?,
                 };
                 // The TLS handshake runs in the first writes and reads.
-                return handshake_client(stream, request, &config, deadline);
+                return handshake_client(stream, request, config, deadline);
             }
             Err(e) => last_error = Some(e),
         }
     }
-    Err(last_error.map_or(Error::HandshakeTimeout, Error::Io))
+    Err(Error::Io(last_error.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, "the host resolved to no address")
+    })))
 }
 
 #[cfg(feature = "rustls")]

@@ -20,7 +20,7 @@ pub(crate) use self::tls::{TlsTarget, rustls_error, tls_error};
 
 use crate::Config;
 use crate::adapter::Error;
-use crate::handshake::ClientRequest;
+use crate::handshake::{ClientRequest, HandshakeError};
 
 /// How `connect_with_options` reaches the server: through an HTTP proxy,
 /// with a TLS configuration of your own. The default connects directly,
@@ -205,6 +205,55 @@ fn tls_target(_: &ClientRequest, _: &ConnectOptions) -> Result<TlsTarget, Error>
     ))
 }
 
+/// Following redirects, each on a new connection, as far as
+/// [`Config::max_redirects`] allows.
+pub(crate) struct Redirects {
+    /// Every URL tried so far.
+    chain: Vec<String>,
+    max: usize,
+}
+
+impl Redirects {
+    pub(crate) fn new(request: &ClientRequest, config: &Config) -> Redirects {
+        Redirects {
+            chain: vec![url_of(request)],
+            max: config.max_redirects,
+        }
+    }
+
+    /// After a failed attempt with `request`: the request to try next when
+    /// `error` is a redirect to follow, else the error to return (the
+    /// redirect itself when none may be followed,
+    /// [`HandshakeError::TooManyRedirects`] past the limit).
+    pub(crate) fn follow(
+        &mut self,
+        request: &ClientRequest,
+        error: Error,
+    ) -> Result<ClientRequest, Error> {
+        let location = match &error {
+            Error::Handshake(e) if self.max > 0 => match e.redirect() {
+                Some((_, location)) => location.to_string(),
+                None => return Err(error),
+            },
+            _ => return Err(error),
+        };
+        let next = request.redirected(&location)?;
+        self.chain.push(url_of(&next));
+        if self.chain.len() > self.max + 1 {
+            return Err(Error::Handshake(HandshakeError::TooManyRedirects {
+                chain: std::mem::take(&mut self.chain),
+            }));
+        }
+        Ok(next)
+    }
+}
+
+/// A request's URL, for messages.
+fn url_of(request: &ClientRequest) -> String {
+    let scheme = if request.is_secure() { "wss" } else { "ws" };
+    format!("{scheme}://{}{}", request.host_header(), request.path())
+}
+
 /// An I/O error from the stream a handshake runs over: with TLS, a
 /// rustls refusal becomes [`Error::Tls`].
 pub(crate) fn io_error(error: std::io::Error) -> Error {
@@ -235,6 +284,61 @@ mod tests {
                 .pending_output()
                 .starts_with(b"CONNECT example.com:9 HTTP/1.1\r\n")
         );
+    }
+
+    #[test]
+    fn redirects() {
+        let redirect = |location: &str| {
+            let mut headers = crate::handshake::Headers::new();
+            headers.push("Location", location);
+            Error::Handshake(HandshakeError::UnexpectedStatus {
+                status: 302,
+                headers,
+                body: Vec::new(),
+            })
+        };
+        let first = ClientRequest::new("ws://a.example/x").unwrap();
+
+        // None followed by default: the redirect is the error.
+        let mut none = Redirects::new(&first, &Config::default());
+        assert_eq!(
+            none.follow(&first, redirect("/y")).unwrap_err().to_string(),
+            redirect("/y").to_string()
+        );
+
+        let config = Config::default().max_redirects(2);
+        let mut two = Redirects::new(&first, &config);
+        let second = two.follow(&first, redirect("/y")).unwrap();
+        assert_eq!((second.host(), second.path()), ("a.example", "/y"));
+        let third = two
+            .follow(&second, redirect("ws://b.example:8080/z"))
+            .unwrap();
+        assert_eq!(third.host_header(), "b.example:8080");
+        match two.follow(&third, redirect("/again")) {
+            Err(Error::Handshake(HandshakeError::TooManyRedirects { chain })) => assert_eq!(
+                chain,
+                [
+                    "ws://a.example/x",
+                    "ws://a.example/y",
+                    "ws://b.example:8080/z",
+                    "ws://b.example:8080/again"
+                ]
+            ),
+            other => panic!("{:?}", other.map(|r| r.path().to_string())),
+        }
+        // Other errors pass through.
+        let mut two = Redirects::new(&first, &config);
+        assert!(matches!(
+            two.follow(&first, Error::AbnormalClose),
+            Err(Error::AbnormalClose)
+        ));
+        // wss -> ws is refused.
+        let secure = ClientRequest::new("wss://a.example/").unwrap();
+        let mut two = Redirects::new(&secure, &config);
+        assert!(matches!(
+            two.follow(&secure, redirect("ws://a.example/")),
+            Err(Error::Handshake(HandshakeError::InsecureRedirect { .. }))
+        ));
     }
 
     #[cfg(not(feature = "rustls"))]

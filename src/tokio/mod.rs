@@ -79,7 +79,7 @@ use crate::Config;
 use crate::adapter::Handshake;
 pub use crate::adapter::{Error, Reject};
 pub use crate::connect::{ConnectOptions, Proxy, ProxyError, TlsFailure};
-use crate::connect::{Route, TlsTarget, io_error};
+use crate::connect::{Redirects, Route, TlsTarget, io_error};
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Request, Response, ServerHandshake,
 };
@@ -95,8 +95,13 @@ pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response),
 }
 
 /// Like [`connect`], with a request carrying subprotocols, headers or an
-/// origin, and a [`Config`]. Connecting, TLS and the handshake together
-/// take at most [`Config::handshake_timeout`].
+/// origin, and a [`Config`].
+///
+/// Each address the host resolves to gets [`Config::connect_timeout`] to
+/// accept the TCP connection; from then on, the proxy's tunnel, TLS and
+/// the opening handshake take at most [`Config::handshake_timeout`].
+/// Redirects are followed, each on a new connection, up to
+/// [`Config::max_redirects`] (none by default).
 pub async fn connect_with_config(
     request: ClientRequest,
     config: Config,
@@ -118,28 +123,58 @@ pub async fn connect_with_config(
 /// # Ok(()) }
 /// ```
 pub async fn connect_with_options(
-    request: ClientRequest,
+    mut request: ClientRequest,
     config: Config,
     options: &ConnectOptions,
 ) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
-    let route = Route::new(&request, &config, options)?;
-    let limit = config.handshake_timeout;
-    let handshake = async move {
-        let mut tcp = TcpStream::connect((route.host.as_str(), route.port)).await?;
-        tcp.set_nodelay(true)?;
-        if let Some(mut tunnel) = route.tunnel {
-            run_handshake(&mut tcp, &mut tunnel).await?;
+    let mut redirects = Redirects::new(&request, &config);
+    loop {
+        // On the heap, like the server's: see `accept_with_config`.
+        match Box::pin(connect_once(request.clone(), &config, options)).await {
+            Err(e) => request = redirects.follow(&request, e)?,
+            done => return done,
         }
-        let stream = match route.tls {
-            None => MaybeTlsStream::Plain(tcp),
-            Some(tls) => tls_stream(tls, tcp).await?,
+    }
+}
+
+/// One connection: dial, tunnel, TLS, handshake.
+async fn connect_once(
+    request: ClientRequest,
+    config: &Config,
+    options: &ConnectOptions,
+) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    let route = Route::new(&request, config, options)?;
+    let mut last_error = None;
+    for addr in ::tokio::net::lookup_host((route.host.as_str(), route.port)).await? {
+        let mut tcp = match timeout(config.connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                last_error = Some(e);
+                continue;
+            }
+            Err(_) => {
+                last_error = Some(io::ErrorKind::TimedOut.into());
+                continue;
+            }
         };
-        handshake_client(stream, request, &config).await
-    };
-    // On the heap, like the server's: see `accept_with_config`.
-    Box::pin(timeout(limit, handshake))
-        .await
-        .map_err(|_| Error::HandshakeTimeout)?
+        let handshake = async move {
+            tcp.set_nodelay(true)?;
+            if let Some(mut tunnel) = route.tunnel {
+                run_handshake(&mut tcp, &mut tunnel).await?;
+            }
+            let stream = match route.tls {
+                None => MaybeTlsStream::Plain(tcp),
+                Some(tls) => tls_stream(tls, tcp).await?,
+            };
+            handshake_client(stream, request, config).await
+        };
+        return timeout(config.handshake_timeout, handshake)
+            .await
+            .map_err(|_| Error::HandshakeTimeout)?;
+    }
+    Err(Error::Io(last_error.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, "the host resolved to no address")
+    })))
 }
 
 #[cfg(feature = "rustls")]
