@@ -15,8 +15,10 @@ mod tls;
 
 pub(crate) use self::proxy::Tunnel;
 pub use self::proxy::{Proxy, ProxyError};
+#[cfg(all(feature = "rustls", feature = "std"))]
+pub(crate) use self::tls::rustls_error;
 #[cfg(feature = "rustls")]
-pub(crate) use self::tls::{TlsTarget, rustls_error, tls_error};
+pub(crate) use self::tls::{TlsTarget, tls_error};
 
 use crate::Config;
 use crate::adapter::Error;

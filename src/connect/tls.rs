@@ -93,21 +93,18 @@ fn default_config() -> Result<Arc<ClientConfig>, Error> {
 /// An I/O error from a TLS stream: [`Error::Tls`] when rustls refused
 /// something (the rustls error is the source), else [`Error::Io`].
 pub(crate) fn tls_error(error: io::Error) -> Error {
-    if error
+    let kind = match error
         .get_ref()
-        .is_some_and(|inner| inner.is::<rustls::Error>())
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        let inner = error.into_inner().expect("checked above");
-        let kind = match inner.downcast_ref::<rustls::Error>() {
-            Some(e) => failure(e),
-            None => TlsFailure::Other,
-        };
-        return Error::Tls {
-            kind,
-            source: inner,
-        };
-    }
-    Error::Io(error)
+        Some(e) => failure(e),
+        None => return Error::Io(error),
+    };
+    // `get_ref` found an inner error, so there is one to take.
+    let source = error
+        .into_inner()
+        .unwrap_or_else(|| Box::new(io::Error::other("TLS failure")));
+    Error::Tls { kind, source }
 }
 
 /// A rustls error, by what the user should look at.
@@ -134,6 +131,7 @@ pub(crate) fn failure(error: &rustls::Error) -> TlsFailure {
 
 /// A rustls error raised outside I/O (a configuration refused by
 /// `ClientConnection::new`).
+#[cfg(feature = "std")]
 pub(crate) fn rustls_error(error: rustls::Error) -> Error {
     Error::Tls {
         kind: failure(&error),
