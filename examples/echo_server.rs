@@ -152,7 +152,11 @@ fn main() -> ExitCode {
 /// Logs how a connection ended, unless it ended with a closing handshake.
 fn log_end(peer: SocketAddr, error: &rfc6455::blocking::Error) {
     if !matches!(error, blocking::Error::Closed(_)) {
-        eprintln!("{peer}: {error}");
+        // The cause too, when there is one (a TLS error's rustls error).
+        match std::error::Error::source(error) {
+            Some(cause) => eprintln!("{peer}: {error}: {cause}"),
+            None => eprintln!("{peer}: {error}"),
+        }
     }
 }
 
