@@ -79,6 +79,8 @@ mod adapter;
 pub mod blocking;
 mod close;
 mod config;
+#[cfg(any(feature = "std", feature = "tokio"))]
+mod connect;
 mod connection;
 #[cfg(feature = "deflate")]
 pub mod deflate;

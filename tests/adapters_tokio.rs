@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rfc6455::handshake::ClientRequest;
-use rfc6455::tokio::{Error, WebSocket};
+use rfc6455::tokio::{Error, MaybeTlsStream, WebSocket};
 use rfc6455::{CloseCode, Config, Event, Message, Role};
 use scenarios::Peer;
 use tokio::net::TcpStream;
@@ -27,7 +27,7 @@ fn peer_server(script: impl FnOnce(Peer) + Send + 'static) -> (u16, thread::Join
     (port, handle)
 }
 
-async fn connect(port: u16, config: Config) -> WebSocket<TcpStream> {
+async fn connect(port: u16, config: Config) -> WebSocket<MaybeTlsStream> {
     let request = ClientRequest::from_parts("127.0.0.1", port, "/").unwrap();
     rfc6455::tokio::connect_with_config(request, config)
         .await
@@ -409,7 +409,7 @@ async fn halves_reunite() {
     let (other_read, other_write) = connect(port2, Config::default()).await.split();
     let rfc6455::tokio::ReuniteError(read, other_write) = read.reunite(other_write).unwrap_err();
     let mut ws = read.reunite(write).unwrap();
-    assert_eq!(ws.get_ref().peer_addr().unwrap().port(), port);
+    assert_eq!(ws.get_ref().tcp().peer_addr().unwrap().port(), port);
     assert_eq!(ws.subprotocol(), None);
     ws.send(Message::text("reunited")).await.unwrap();
     assert!(matches!(ws.read().await, Err(Error::Closed(_))));
@@ -422,4 +422,57 @@ async fn halves_reunite() {
     assert!(matches!(other.read().await, Err(Error::Closed(_))));
     peer.join().unwrap();
     peer2.join().unwrap();
+}
+
+/// `client` and `accept` over tokio's in-memory duplex stream.
+#[tokio::test]
+async fn client_and_accept_over_an_in_memory_stream() {
+    let (ours, theirs) = tokio::io::duplex(16 << 10);
+    let server = tokio::spawn(async move {
+        let mut ws = rfc6455::tokio::accept(theirs).await.unwrap();
+        loop {
+            match ws.read().await {
+                Ok(message) => ws.send(message).await.unwrap(),
+                Err(Error::Closed(frame)) => return frame.code,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    let request = ClientRequest::new("ws://in-memory/echo").unwrap();
+    let (mut ws, response) = rfc6455::tokio::client(ours, request).await.unwrap();
+    assert_eq!(response.status(), 101);
+    for message in [Message::text("hi"), Message::binary(vec![7; 70_000])] {
+        ws.send(message.clone()).await.unwrap();
+        let echo = timeout(LIMIT, ws.read()).await.unwrap();
+        assert_eq!(echo.unwrap(), message);
+    }
+    ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+    let end = timeout(LIMIT, ws.read()).await.unwrap();
+    assert!(matches!(end, Err(Error::Closed(_))));
+    assert_eq!(
+        timeout(LIMIT, server).await.unwrap().unwrap(),
+        CloseCode::NORMAL
+    );
+}
+
+/// `client_with_config` keeps the handshake timeout over any stream: here
+/// a duplex whose other end says nothing.
+#[tokio::test]
+async fn client_handshake_timeout_over_an_in_memory_stream() {
+    let (ours, _silent) = tokio::io::duplex(1024);
+    let limit = Duration::from_millis(200);
+    let config = Config::default().handshake_timeout(limit);
+    let request = ClientRequest::new("ws://in-memory/").unwrap();
+    let started = std::time::Instant::now();
+    let result = rfc6455::tokio::client_with_config(ours, request, config).await;
+    assert!(
+        matches!(result, Err(Error::HandshakeTimeout)),
+        "{:?}",
+        result.map(drop)
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= limit && took < limit + Duration::from_secs(1),
+        "{took:?}"
+    );
 }

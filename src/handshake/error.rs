@@ -106,6 +106,14 @@ pub enum HandshakeError {
     /// §9.1. Server status 400.
     #[error("Sec-WebSocket-Extensions does not follow RFC 6455 §9.1")]
     MalformedExtensions,
+    /// The peer sent a TLS record where an HTTP head was expected: it
+    /// speaks TLS and this end does not. A TLS client on a plaintext
+    /// server's port (the server answers 400, which the client's TLS
+    /// refuses), or a plaintext `ws://` client whose server speaks TLS and
+    /// answered with an alert (use `wss://`). Found at the first byte,
+    /// without waiting for more. Server status 400.
+    #[error("the peer speaks TLS where plaintext HTTP was expected (use wss:// for a TLS server)")]
+    TlsRecord,
     /// The client gave up before the head was complete. No response is
     /// sent.
     #[error("connection closed during the opening handshake")]
@@ -288,7 +296,8 @@ impl HandshakeError {
             | DuplicateKey
             | InvalidKey
             | MalformedSubprotocols
-            | MalformedExtensions => Some(400),
+            | MalformedExtensions
+            | TlsRecord => Some(400),
             Rejected { status } => Some(*status),
             UnexpectedEof
             | UnexpectedStatus { .. }

@@ -27,11 +27,11 @@ use sha1::{Digest, Sha1};
 mod client;
 mod error;
 mod extensions;
-mod head;
+pub(crate) mod head;
 mod headers;
 mod redirect;
 mod request;
-mod response;
+pub(crate) mod response;
 mod server;
 mod url;
 

@@ -62,7 +62,11 @@ impl Blocking {
 
 impl Subject for Blocking {
     fn connect(request: ClientRequest, config: Config) -> Result<Self, Error> {
-        rfc6455::blocking::connect_with_config(request, config).map(|(ws, _)| Self::wrap(ws))
+        // Over a stream the test opened: the scenarios run the client
+        // handshake through `client_with_config` (connect's own dialing is
+        // tested in tests/adapters_*.rs).
+        let stream = TcpStream::connect((request.host(), request.port()))?;
+        rfc6455::blocking::client_with_config(stream, request, config).map(|(ws, _)| Self::wrap(ws))
     }
 
     fn accept(stream: TcpStream, config: Config, callback: Callback) -> Result<Self, Error> {
@@ -170,7 +174,10 @@ impl Tokio {
 impl Subject for Tokio {
     fn connect(request: ClientRequest, config: Config) -> Result<Self, Error> {
         let rt = runtime();
-        let (ws, _) = rt.block_on(rfc6455::tokio::connect_with_config(request, config))?;
+        let (ws, _) = rt.block_on(async {
+            let stream = tokio::net::TcpStream::connect((request.host(), request.port())).await?;
+            rfc6455::tokio::client_with_config(stream, request, config).await
+        })?;
         Ok(Tokio { rt, ws })
     }
 
