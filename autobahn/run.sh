@@ -29,6 +29,9 @@
 #                          halves the wall time. Each lane's output goes to
 #                          autobahn/reports/logs/lane-{server,client}.log and
 #                          is printed when both are done.
+#   AUTOBAHN_SERVER_FLAGS  more flags for echo_server in the server-* combinations,
+#                          e.g. "--manual-pong" or "--stream"; the results are
+#                          checked against the same expected results
 #   AUTOBAHN_SERVER_PORT   port of our echo server (default 9002)
 #   AUTOBAHN_CLIENT_PORT   port of wstest's fuzzing server (default 9001)
 #   AUTOBAHN_TIMEOUT       seconds allowed for one combination's test run (default 1800)
@@ -59,6 +62,7 @@ BUILD_TIMEOUT="${AUTOBAHN_BUILD_TIMEOUT:-1800}"
 TESTEE="${AUTOBAHN_TESTEE:-rfc6455}"
 DEFLATE="${AUTOBAHN_DEFLATE:-1}"
 JOBS="${AUTOBAHN_JOBS:-1}"
+read -r -a SERVER_FLAGS <<< "${AUTOBAHN_SERVER_FLAGS:-}"
 HOST=127.0.0.1   # loopback only, always
 COMPRESSION_CASES="12.*,13.*"   # the sections that need permessage-deflate
 
@@ -225,7 +229,8 @@ run_server() {  # run_server ADAPTER: wstest fuzzingclient -> our echo_server
         cmd=("$WSTEST" -m testeeserver -w "ws://$HOST:$SERVER_PORT")
     else
         exe="$(build_example echo_server)" || return 1
-        cmd=("$exe" --addr "$HOST:$SERVER_PORT" --adapter "$adapter" ${DEFLATE_FLAG[@]+"${DEFLATE_FLAG[@]}"})
+        cmd=("$exe" --addr "$HOST:$SERVER_PORT" --adapter "$adapter" ${DEFLATE_FLAG[@]+"${DEFLATE_FLAG[@]}"}
+            ${SERVER_FLAGS[@]+"${SERVER_FLAGS[@]}"})
     fi
     port_open "$SERVER_PORT" && { log "port $HOST:$SERVER_PORT already in use"; return 1; }
 

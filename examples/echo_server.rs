@@ -15,6 +15,12 @@
 //! - `--deflate`: accept permessage-deflate (RFC 7692) when a client offers
 //!   it, with `DeflateConfig::default()`. Needs the `deflate` feature; the
 //!   server refuses to start if it was built without it.
+//! - `--manual-pong`: turn `auto_pong` off and answer every ping from the
+//!   application, through the event-level read (`read_event` and
+//!   `send_pong`).
+//! - `--stream`: streaming receive (`Config::streaming`): every piece of a
+//!   message is echoed as a fragment as soon as it arrives, so a message of
+//!   any size (up to 1 TiB) passes through with memory bounded by the reads.
 //! - `--tls-cert FILE --tls-key FILE`: serve `wss://` with this certificate
 //!   chain and private key (PEM files, the key in PKCS#8, PKCS#1 or SEC1
 //!   form). `tokio` runs the TLS handshake with tokio-rustls
@@ -34,19 +40,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rfc6455::handshake::Accept;
-use rfc6455::{Config, blocking};
+use rfc6455::{Config, Event, blocking};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 const USAGE: &str = "usage: echo_server --addr HOST:PORT --adapter tokio|std [--threads N] \
-     [--deflate] [--tls-cert FILE --tls-key FILE]";
+     [--deflate] [--manual-pong] [--stream] [--tls-cert FILE --tls-key FILE]";
+
+/// The largest message `--stream` echoes.
+const STREAM_LIMIT: u64 = 1 << 40;
 
 /// Limits large enough for the Autobahn testsuite (up to 16 MiB messages),
-/// with permessage-deflate accepted when `deflate` is set.
-fn config(deflate: bool) -> Config {
+/// with permessage-deflate accepted when `deflate` is set, pings left to
+/// the application with `--manual-pong`, and streaming receive with
+/// `--stream`.
+fn config(args: &Args) -> Config {
+    let deflate = args.deflate;
     let config = Config::default()
         .max_message_size(64 << 20)
-        .max_frame_size(64 << 20);
+        .max_frame_size(64 << 20)
+        .auto_pong(!args.manual_pong)
+        .streaming(args.stream.then_some(STREAM_LIMIT));
     #[cfg(feature = "deflate")]
     let config = if deflate {
         config.deflate(rfc6455::deflate::DeflateConfig::default())
@@ -63,6 +77,8 @@ struct Args {
     tokio: bool,
     threads: Option<usize>,
     deflate: bool,
+    manual_pong: bool,
+    stream: bool,
     tls: Option<Arc<rustls::ServerConfig>>,
 }
 
@@ -86,6 +102,7 @@ fn tls_config(cert: &PathBuf, key: &PathBuf) -> Result<Arc<rustls::ServerConfig>
 fn parse_args() -> Result<Args, String> {
     let (mut addr, mut adapter, mut threads, mut deflate) = (None, None, None, false);
     let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
+    let (mut manual_pong, mut stream) = (false, false);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -102,6 +119,8 @@ fn parse_args() -> Result<Args, String> {
                 let n: usize = value()?.parse().map_err(|e| format!("--threads: {e}"))?;
                 threads = Some(n.max(1));
             }
+            "--manual-pong" => manual_pong = true,
+            "--stream" => stream = true,
             "--tls-cert" => cert = Some(value()?.into()),
             "--tls-key" => key = Some(value()?.into()),
             other => return Err(format!("unknown argument {other:?}")),
@@ -123,6 +142,8 @@ fn parse_args() -> Result<Args, String> {
         tokio,
         threads,
         deflate,
+        manual_pong,
+        stream,
         tls,
     })
 }
@@ -136,7 +157,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = config(args.deflate);
+    let config = config(&args);
     let served = if args.tokio {
         serve_tokio(args.addr, args.threads, config, args.tls)
     } else {
@@ -210,10 +231,24 @@ fn echo_std_over<S: Read + Write + 'static>(
     stream: S,
     config: Config,
 ) -> Result<Infallible, blocking::Error> {
+    let events = !config.auto_pong || config.streaming.is_some();
     let mut ws = blocking::accept_with_config(stream, config, |_| Ok(Accept::new()))?;
+    if !events {
+        loop {
+            let message = ws.read()?;
+            ws.send(message)?;
+        }
+    }
     loop {
-        let message = ws.read()?;
-        ws.send(message)?;
+        match ws.read_event()? {
+            Event::Message(message) => ws.send(message)?,
+            Event::Piece { data, last } => ws.send_fragment(data.kind(), data.as_bytes(), last)?,
+            // Only reported with auto_pong off: this is the answer.
+            Event::Ping(payload) if !ws.connection().config().auto_pong => {
+                ws.send_pong(&payload)?;
+            }
+            _ => {}
+        }
     }
 }
 
@@ -242,9 +277,25 @@ async fn echo_tokio_over<S>(
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
+    let config = ws.connection().config();
+    if config.auto_pong && config.streaming.is_none() {
+        loop {
+            let message = ws.read().await?;
+            ws.send(message).await?;
+        }
+    }
     loop {
-        let message = ws.read().await?;
-        ws.send(message).await?;
+        match ws.read_event().await? {
+            Event::Message(message) => ws.send(message).await?,
+            Event::Piece { data, last } => {
+                ws.send_fragment(data.kind(), data.as_bytes(), last).await?;
+            }
+            // Only reported with auto_pong off: this is the answer.
+            Event::Ping(payload) if !ws.connection().config().auto_pong => {
+                ws.send_pong(&payload).await?;
+            }
+            _ => {}
+        }
     }
 }
 
