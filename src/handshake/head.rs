@@ -27,6 +27,23 @@ pub(crate) struct Head {
     pub(crate) leftover: Vec<u8>,
 }
 
+/// What httparse made of a complete head of `len` bytes, as the one rule
+/// both roles apply: the parse must end exactly where the head reader found
+/// the end (`\r\n\r\n`). httparse also ends a head at a bare `\n\n`; a
+/// head that ends before ours is ambiguous and refused.
+pub(crate) fn parsed_whole(
+    parsed: Result<httparse::Status<usize>, httparse::Error>,
+    len: usize,
+) -> Result<(), HandshakeError> {
+    let reason = match parsed {
+        Ok(httparse::Status::Complete(n)) if n == len => return Ok(()),
+        Ok(httparse::Status::Complete(_)) => "bare LF line ending".to_string(),
+        Ok(httparse::Status::Partial) => "empty line before the start line".to_string(),
+        Err(e) => e.to_string(),
+    };
+    Err(HandshakeError::MalformedHttp { reason })
+}
+
 /// Accumulates a head until its terminating empty line.
 #[derive(Debug)]
 pub(crate) struct HeadReader {

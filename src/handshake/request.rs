@@ -5,6 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::extensions::{ExtensionOffer, parse_extension_fields};
+use super::head::parsed_whole;
 use super::headers::{Headers, is_token, trim_ows};
 use super::{HandshakeError, accept_key};
 
@@ -97,26 +98,7 @@ impl Request {
 pub(crate) fn parse_request(head: &[u8], header_lines: usize) -> Result<Request, HandshakeError> {
     let mut slots = vec![httparse::EMPTY_HEADER; header_lines];
     let mut parsed = httparse::Request::new(&mut slots);
-    match parsed.parse(head) {
-        Ok(httparse::Status::Complete(n)) if n == head.len() => {}
-        // httparse ends a head at a bare `\n\n` too; a head that ends
-        // before our `\r\n\r\n` is ambiguous and refused.
-        Ok(httparse::Status::Complete(_)) => {
-            return Err(HandshakeError::MalformedHttp {
-                reason: "bare LF line ending".into(),
-            });
-        }
-        Ok(httparse::Status::Partial) => {
-            return Err(HandshakeError::MalformedHttp {
-                reason: "empty line before the start line".into(),
-            });
-        }
-        Err(e) => {
-            return Err(HandshakeError::MalformedHttp {
-                reason: e.to_string(),
-            });
-        }
-    }
+    parsed_whole(parsed.parse(head), head.len())?;
     let headers: Headers = parsed
         .headers
         .iter()

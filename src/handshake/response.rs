@@ -3,6 +3,7 @@
 
 use super::HandshakeError;
 use super::extensions::{ExtensionOffer, parse_extension_fields};
+use super::head::parsed_whole;
 use super::headers::{Headers, trim_ows};
 
 /// A server's acceptance of the handshake: a `101 Switching Protocols`
@@ -59,24 +60,7 @@ pub(crate) fn parse_response(
 ) -> Result<ResponseHead, HandshakeError> {
     let mut slots = vec![httparse::EMPTY_HEADER; header_lines];
     let mut parsed = httparse::Response::new(&mut slots);
-    match parsed.parse(head) {
-        Ok(httparse::Status::Complete(n)) if n == head.len() => {}
-        Ok(httparse::Status::Complete(_)) => {
-            return Err(HandshakeError::MalformedHttp {
-                reason: "bare LF line ending".into(),
-            });
-        }
-        Ok(httparse::Status::Partial) => {
-            return Err(HandshakeError::MalformedHttp {
-                reason: "empty line before the start line".into(),
-            });
-        }
-        Err(e) => {
-            return Err(HandshakeError::MalformedHttp {
-                reason: e.to_string(),
-            });
-        }
-    }
+    parsed_whole(parsed.parse(head), head.len())?;
     let status = parsed.code.ok_or_else(|| HandshakeError::MalformedHttp {
         reason: "no status code".into(),
     })?;
