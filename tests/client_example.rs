@@ -228,3 +228,33 @@ fn the_password_is_not_printed() {
         assert!(!err.contains("hunter2"), "{err:?}");
     }
 }
+
+/// A server that breaks the protocol (a masked frame, RFC 6455 §5.1): the
+/// client fails the connection with 1002, says so, and ends non-zero,
+/// stdin still open.
+#[test]
+fn a_protocol_error_ends_the_client() {
+    for adapter in ADAPTERS {
+        let (sent_tx, sent_rx) = std::sync::mpsc::channel();
+        let url = server(move |mut ws| {
+            // A masked text frame "hi" (mask key 0): servers must not mask.
+            ws.get_mut()
+                .write_all(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i'])
+                .unwrap();
+            sent_tx.send(Instant::now()).unwrap();
+            // The client's close frame (1002), then its end of TCP.
+            let mut rest = Vec::new();
+            let _ = ws.get_mut().read_to_end(&mut rest);
+            assert!(rest.len() >= 4, "{rest:?}");
+        });
+        let child = spawn(adapter, &url);
+        let sent_at = sent_rx.recv_timeout(LIMIT).unwrap();
+        let (code, out, err) = finish(child, sent_at, PROMPT);
+        assert_eq!(code, Some(1), "{adapter}: {err}");
+        assert!(
+            err.contains("protocol error") && err.contains("1002"),
+            "{adapter}: {err:?}"
+        );
+        assert!(out.is_empty(), "{adapter}: {out:?}");
+    }
+}
