@@ -98,9 +98,11 @@ pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response),
 /// Like [`connect`], with a request carrying subprotocols, headers or an
 /// origin, and a [`Config`].
 ///
-/// Each address the host resolves to gets [`Config::connect_timeout`] to
-/// accept the TCP connection; from then on, the proxy's tunnel, TLS and
-/// the opening handshake take at most [`Config::handshake_timeout`].
+/// Each address the host resolves to, in turn, gets
+/// [`Config::connect_timeout`] to accept the TCP connection; when none
+/// does, [`Error::Connect`] lists each address and why it failed. From
+/// then on, the proxy's tunnel, TLS and the opening handshake take at most
+/// [`Config::handshake_timeout`].
 /// Redirects are followed, each on a new connection, up to
 /// [`Config::max_redirects`] (none by default).
 pub async fn connect_with_config(
