@@ -109,9 +109,10 @@ pub fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response), Error
 /// Each address the host resolves to, in turn, gets
 /// [`Config::connect_timeout`] to accept the TCP connection (name
 /// resolution itself is not bounded); when none does, [`Error::Connect`]
-/// lists each address and why it failed. From then on, the proxy's tunnel, TLS and the opening handshake take at
-/// most [`Config::handshake_timeout`]. Redirects are followed, each on a
-/// new connection, up to [`Config::max_redirects`] (none by default).
+/// lists each address and why it failed. From then on, the proxy's
+/// tunnel, TLS and the opening handshake take at most
+/// [`Config::handshake_timeout`]. Redirects are followed, each on a new
+/// connection, up to [`Config::max_redirects`] (none by default).
 pub fn connect_with_config(
     request: ClientRequest,
     config: Config,
