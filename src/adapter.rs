@@ -5,7 +5,7 @@
 
 use std::io;
 
-use crate::connect::{ProxyError, TlsFailure, Tunnel};
+use crate::connect::{ConnectError, ProxyError, TlsFailure, Tunnel};
 use crate::handshake::{ClientHandshake, HandshakeError, Request, Response, ServerHandshake};
 use crate::{CloseFrame, Config, Connection, Event, Outcome, ProtocolError, Role, SendError};
 
@@ -96,6 +96,13 @@ pub enum Error {
     /// closed the connection.
     #[error(transparent)]
     Proxy(#[from] ProxyError),
+    /// `connect` could not open a TCP connection: no address of the host
+    /// (or of the proxy) accepted it within
+    /// [`Config::connect_timeout`](crate::Config::connect_timeout). The
+    /// [`ConnectError`] lists each address tried and why it failed. (A
+    /// name that does not resolve is an [`Io`](Error::Io) error.)
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     /// The transport failed. With the blocking adapter this includes
     /// `WouldBlock` and `TimedOut` from a non-blocking socket or a socket
     /// timeout: see [`is_would_block`](Error::is_would_block).

@@ -489,6 +489,16 @@ fn client_sends_url_credentials_as_basic_authorization() {
         "{bytes}"
     );
     assert!(!bytes.contains("Aladdin") && !bytes.contains("sesame"));
+    // Neither the request nor the handshake shows the credentials, even
+    // encoded, in Debug.
+    let req = ClientRequest::new("ws://Aladdin:open%20sesame@server.example.com/").unwrap();
+    let hs = ClientHandshake::with_key(req.clone(), &Config::default(), SAMPLE_NONCE).unwrap();
+    for shown in [format!("{req:?}"), format!("{hs:?}")] {
+        assert!(
+            !shown.contains("sesame") && !shown.contains("QWxhZGRpbjpvcGVuIHNlc2FtZQ"),
+            "{shown}"
+        );
+    }
 
     // An Authorization header set by the caller wins.
     let req = ClientRequest::new("ws://u:p@server.example.com/")

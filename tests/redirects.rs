@@ -1,6 +1,7 @@
 //! `connect` follows redirects (301, 302, 303, 307, 308 with a `Location`)
 //! on a new connection each, as far as `Config::max_redirects` allows, on
-//! both adapters.
+//! both adapters. (The refused downgrade from `wss://` to `ws://` is in
+//! tests/tls.rs, which has certificates.)
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -88,11 +89,15 @@ fn both(url: &str, config: Config) -> [Result<(), blocking::Error>; 2] {
 #[test]
 fn followed_up_to_the_limit() {
     let target = echo_server(2);
-    // Two hops: 302, then 308.
-    let second = redirector(308, format!("ws://127.0.0.1:{target}/here"), 2);
-    let first = redirector(302, format!("ws://127.0.0.1:{second}/"), 2);
-    let url = format!("ws://127.0.0.1:{first}/start");
-    for result in both(&url, Config::default().max_redirects(2)) {
+    // Five hops, one per redirect status; http:// maps to ws://, and
+    // scheme-relative and absolute Locations resolve.
+    let e = redirector(308, format!("ws://127.0.0.1:{target}/here"), 2);
+    let d = redirector(302, format!("ws://127.0.0.1:{e}/d"), 2);
+    let c = redirector(307, format!("http://127.0.0.1:{d}/c"), 2);
+    let b = redirector(303, format!("//127.0.0.1:{c}/b"), 2);
+    let a = redirector(301, format!("HTTP://127.0.0.1:{b}/a"), 2);
+    let url = format!("ws://127.0.0.1:{a}/start");
+    for result in both(&url, Config::default().max_redirects(5)) {
         result.unwrap();
     }
 }
@@ -103,7 +108,13 @@ fn not_followed_by_default() {
     for result in both(&format!("ws://127.0.0.1:{port}/"), Config::default()) {
         match result {
             Err(blocking::Error::Handshake(e)) => {
-                assert_eq!(e.redirect(), Some((301, "/elsewhere")))
+                assert_eq!(e.redirect(), Some((301, "/elsewhere")));
+                // The message carries the status and the Location too.
+                let message = e.to_string();
+                assert!(
+                    message.contains("301") && message.contains("\"/elsewhere\""),
+                    "{message}"
+                );
             }
             other => panic!("expected the redirect, got {other:?}"),
         }
@@ -114,14 +125,22 @@ fn not_followed_by_default() {
 fn a_loop_ends_at_the_limit() {
     // Redirects to itself, forever.
     let port = redirector(307, "ws://127.0.0.1:{self}/again".into(), 8);
+    // The URL's credentials show nowhere in the chain or the message.
     for result in both(
-        &format!("ws://127.0.0.1:{port}/"),
+        &format!("ws://user:s3cret@127.0.0.1:{port}/"),
         Config::default().max_redirects(3),
     ) {
         match result {
-            Err(blocking::Error::Handshake(HandshakeError::TooManyRedirects { chain })) => {
+            Err(blocking::Error::Handshake(e @ HandshakeError::TooManyRedirects { .. })) => {
+                let message = e.to_string();
+                let HandshakeError::TooManyRedirects { chain } = e else {
+                    unreachable!()
+                };
                 assert_eq!(chain.len(), 5, "{chain:?}");
-                assert!(chain[4].ends_with("/again"));
+                assert_eq!(chain[0], format!("ws://127.0.0.1:{port}/"));
+                assert!(chain[1..].iter().all(|url| url.ends_with("/again")));
+                assert!(message.contains(&chain.join(" -> ")), "{message}");
+                assert!(!message.contains("s3cret"), "{message}");
             }
             other => panic!("expected too many redirects, got {other:?}"),
         }

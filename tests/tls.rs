@@ -748,3 +748,58 @@ fn their_tls_client_blocking() {
 fn their_tls_client_blocking_deflate() {
     their_client(false, true);
 }
+
+/// A `wss://` server that redirects to `ws://`: refused on both adapters,
+/// however many redirects the config allows, and nothing is dialed there.
+#[test]
+fn no_redirect_from_wss_to_ws() {
+    let ca = Ca::new("rfc6455 test CA");
+    let tls = ca.leaf(NAMES).server_config();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // The insecure target: it must never see a connection.
+    let insecure = TcpListener::bind("127.0.0.1:0").unwrap();
+    let insecure_port = insecure.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        for _ in 0..2 {
+            let (tcp, _) = accept_within(&listener);
+            tcp.set_read_timeout(Some(LIMIT)).unwrap();
+            let conn = rustls::ServerConnection::new(tls.clone()).unwrap();
+            let mut stream = rustls::StreamOwned::new(conn, tcp);
+            let mut head = Vec::new();
+            let mut byte = [0];
+            while !head.ends_with(b"\r\n\r\n") {
+                use std::io::Read;
+                if stream.read(&mut byte).unwrap() == 0 {
+                    break;
+                }
+                head.push(byte[0]);
+            }
+            use std::io::Write;
+            write!(
+                stream,
+                "HTTP/1.1 302 Found\r\nLocation: ws://127.0.0.1:{insecure_port}/\r\nContent-Length: 0\r\n\r\n"
+            )
+            .unwrap();
+            stream.flush().unwrap();
+        }
+    });
+    let url = format!("wss://localhost:{port}/");
+    let config = Config::default().max_redirects(5);
+    let rt = runtime();
+    let results = [
+        connect_blocking(&url, config.clone(), &ca).map(|_| ()),
+        connect_tokio(&rt, &url, config, &ca).map(|_| ()),
+    ];
+    for result in results {
+        match result {
+            Err(blocking::Error::Handshake(HandshakeError::InsecureRedirect { location })) => {
+                assert_eq!(location, format!("ws://127.0.0.1:{insecure_port}/"));
+            }
+            other => panic!("expected the downgrade refused, got {other:?}"),
+        }
+    }
+    server.join().unwrap();
+    insecure.set_nonblocking(true).unwrap();
+    assert!(insecure.accept().is_err(), "the ws:// target was dialed");
+}

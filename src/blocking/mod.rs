@@ -75,7 +75,7 @@
 
 use std::any::Any;
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 mod socket;
@@ -87,8 +87,8 @@ use self::stream::{Timeouts, socket_of};
 use crate::Config;
 pub use crate::adapter::{Error, Reject};
 use crate::adapter::{Handshake, would_block};
-pub use crate::connect::{ConnectOptions, Proxy, ProxyError, TlsFailure};
-use crate::connect::{Redirects, Route, TlsTarget, io_error};
+pub use crate::connect::{ConnectError, ConnectOptions, Proxy, ProxyError, TlsFailure};
+use crate::connect::{Dial, Redirects, Route, TlsTarget, io_error};
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Request, Response, ServerHandshake,
 };
@@ -106,11 +106,13 @@ pub fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response), Error
 /// Like [`connect`], with a request carrying subprotocols, headers or an
 /// origin, and a [`Config`].
 ///
-/// Each address the host resolves to gets [`Config::connect_timeout`] to
-/// accept the TCP connection (name resolution itself is not bounded);
-/// from then on, the proxy's tunnel, TLS and the opening handshake take at
-/// most [`Config::handshake_timeout`]. Redirects are followed, each on a
-/// new connection, up to [`Config::max_redirects`] (none by default).
+/// Each address the host resolves to, in turn, gets
+/// [`Config::connect_timeout`] to accept the TCP connection (name
+/// resolution itself is not bounded); when none does, [`Error::Connect`]
+/// lists each address and why it failed. From then on, the proxy's
+/// tunnel, TLS and the opening handshake take at most
+/// [`Config::handshake_timeout`]. Redirects are followed, each on a new
+/// connection, up to [`Config::max_redirects`] (none by default).
 pub fn connect_with_config(
     request: ClientRequest,
     config: Config,
@@ -152,28 +154,35 @@ fn connect_once(
     options: &ConnectOptions,
 ) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
     let route = Route::new(&request, config, options)?;
-    let mut last_error = None;
-    for addr in (route.host.as_str(), route.port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, config.connect_timeout) {
-            Ok(mut tcp) => {
-                let deadline = Instant::now() + config.handshake_timeout;
-                tcp.set_nodelay(true)?;
-                if let Some(mut tunnel) = route.tunnel {
-                    run_handshake(&mut tcp, &mut tunnel, deadline)?;
-                }
-                let stream = match route.tls {
-                    None => MaybeTlsStream::Plain(tcp),
-                    Some(tls) => tls_stream(tls, tcp)?,
-                };
-                // The TLS handshake runs in the first writes and reads.
-                return handshake_client(stream, request, config, deadline);
-            }
-            Err(e) => last_error = Some(e),
+    let addresses = (route.host.as_str(), route.port).to_socket_addrs()?;
+    let mut tcp = dial(addresses, Dial::new(&route.host, route.port, config))?;
+    let deadline = Instant::now() + config.handshake_timeout;
+    tcp.set_nodelay(true)?;
+    if let Some(mut tunnel) = route.tunnel {
+        run_handshake(&mut tcp, &mut tunnel, deadline)?;
+    }
+    let stream = match route.tls {
+        None => MaybeTlsStream::Plain(tcp),
+        Some(tls) => tls_stream(tls, tcp)?,
+    };
+    // The TLS handshake runs in the first writes and reads.
+    handshake_client(stream, request, config, deadline)
+}
+
+/// Tries each address in turn, each for the connect timeout, until one
+/// accepts; else the error lists every attempt.
+fn dial(
+    addresses: impl IntoIterator<Item = SocketAddr>,
+    mut dial: Dial,
+) -> Result<TcpStream, Error> {
+    for address in addresses {
+        match TcpStream::connect_timeout(&address, dial.timeout()) {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => dial.timed_out(address),
+            Err(e) => dial.failed(address, e),
         }
     }
-    Err(Error::Io(last_error.unwrap_or_else(|| {
-        io::Error::new(io::ErrorKind::NotFound, "the host resolved to no address")
-    })))
+    Err(dial.into_error())
 }
 
 #[cfg(feature = "rustls")]
@@ -412,5 +421,85 @@ where
         Ok(()) => Ok(()),
         Err(e) if would_block(&e) => Err(Error::HandshakeTimeout),
         Err(e) => Err(io_error(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// An address where nothing listens (bound, then released).
+    fn closed() -> SocketAddr {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    }
+
+    #[test]
+    fn dial_tries_each_address_in_turn() {
+        let config = Config::default();
+        let open = TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = open.local_addr().unwrap();
+        let (a, b) = (closed(), closed());
+        let tcp = dial([a, target, b], Dial::new("h", 1, &config)).unwrap();
+        assert_eq!(tcp.peer_addr().unwrap(), target);
+
+        match dial([a, b], Dial::new("localhost", 7, &config)) {
+            Err(Error::Connect(e)) => {
+                let tried: Vec<_> = e.attempts().iter().map(|(addr, _)| *addr).collect();
+                assert_eq!(tried, [a, b]);
+                for (_, reason) in e.attempts() {
+                    assert_eq!(reason.kind(), io::ErrorKind::ConnectionRefused);
+                }
+                let text = e.to_string();
+                assert!(
+                    text.starts_with("could not connect to localhost:7: "),
+                    "{text}"
+                );
+                assert!(text.contains(&a.to_string()) && text.contains(&b.to_string()));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A listener whose accept queue is full leaves new connections
+    /// unanswered: the connect timeout ends the attempt, and the next
+    /// address is tried. (tokio's socket sets the backlog.)
+    #[cfg(feature = "tokio")]
+    #[test]
+    fn dial_times_out_per_address() {
+        let rt = ::tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let full = rt.block_on(async {
+            let socket = ::tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            socket.listen(0).unwrap().into_std().unwrap()
+        });
+        let address = full.local_addr().unwrap();
+        let short = Duration::from_millis(200);
+        // Fill the queue (never accepted).
+        let held: Vec<_> = (0..8)
+            .map_while(|_| TcpStream::connect_timeout(&address, short).ok())
+            .collect();
+        let config = Config::default()
+            .connect_timeout(Duration::from_millis(300))
+            .handshake_timeout(Duration::from_secs(60));
+        let open = TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = open.local_addr().unwrap();
+        let tcp = dial([address, target], Dial::new("h", 1, &config)).unwrap();
+        assert_eq!(tcp.peer_addr().unwrap(), target);
+        match dial([address], Dial::new("h", 1, &config)) {
+            Err(Error::Connect(e)) => {
+                assert_eq!(e.attempts()[0].1.kind(), io::ErrorKind::TimedOut);
+                assert!(e.to_string().contains("no answer within 300ms"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(held);
     }
 }

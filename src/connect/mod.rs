@@ -5,6 +5,9 @@
 //! handshake over its own stream type, then the WebSocket handshake.
 
 use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
 
 #[cfg(feature = "rustls")]
 use std::sync::Arc;
@@ -142,6 +145,113 @@ impl fmt::Display for TlsFailure {
             TlsFailure::AlertReceived => "the peer refused the handshake with an alert",
             TlsFailure::Other => "the TLS handshake failed",
         })
+    }
+}
+
+/// No address of the host accepted the TCP connection: the error of
+/// `connect` when nothing answered ([`Error::Connect`]). It lists every
+/// address the host resolved to, in the order tried, with the reason each
+/// failed (refused, unreachable, no answer within
+/// [`Config::connect_timeout`]...).
+///
+/// ```
+/// # fn f(error: rfc6455::blocking::Error) {
+/// use rfc6455::blocking::Error;
+///
+/// if let Error::Connect(e) = &error {
+///     for (address, reason) in e.attempts() {
+///         eprintln!("{address}: {reason}");
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ConnectError {
+    host: String,
+    port: u16,
+    attempts: Vec<(SocketAddr, io::Error)>,
+}
+
+impl ConnectError {
+    /// The host dialed (the proxy's, through a proxy), without IPv6
+    /// brackets.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port dialed.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Each address tried, in order, and why it failed. Empty when the
+    /// host resolved to no address.
+    pub fn attempts(&self) -> &[(SocketAddr, io::Error)] {
+        &self.attempts
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.attempts.is_empty() {
+            return write!(f, "{host}:{} resolved to no address", self.port);
+        }
+        write!(f, "could not connect to {host}:{}: ", self.port)?;
+        for (i, (address, reason)) in self.attempts.iter().enumerate() {
+            let separator = if i == 0 { "" } else { "; " };
+            write!(f, "{separator}{address}: {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// The attempts of one connection, address by address (the adapters dial).
+pub(crate) struct Dial {
+    error: ConnectError,
+    timeout: Duration,
+}
+
+impl Dial {
+    pub(crate) fn new(host: &str, port: u16, config: &Config) -> Dial {
+        Dial {
+            error: ConnectError {
+                host: host.to_string(),
+                port,
+                attempts: Vec::new(),
+            },
+            timeout: config.connect_timeout,
+        }
+    }
+
+    /// The time each address gets.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// `address` did not accept the connection, for `reason`.
+    pub(crate) fn failed(&mut self, address: SocketAddr, reason: io::Error) {
+        self.error.attempts.push((address, reason));
+    }
+
+    /// `address` gave no answer within the timeout.
+    pub(crate) fn timed_out(&mut self, address: SocketAddr) {
+        let reason = io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("no answer within {:?}", self.timeout),
+        );
+        self.failed(address, reason);
+    }
+
+    /// Nothing answered.
+    pub(crate) fn into_error(self) -> Error {
+        Error::Connect(self.error)
     }
 }
 

@@ -233,11 +233,22 @@ fn percent_decode(text: &str) -> Result<String, ProxyError> {
 }
 
 /// Opening a tunnel: the `CONNECT` request, then the proxy's answer.
-#[derive(Debug)]
 pub(crate) struct Tunnel {
     output: Vec<u8>,
     reader: HeadReader,
     failed: Option<ProxyError>,
+}
+
+impl fmt::Debug for Tunnel {
+    /// The `CONNECT` request shows as its length: it may carry the
+    /// proxy's credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tunnel")
+            .field("output_len", &self.output.len())
+            .field("reader", &self.reader)
+            .field("failed", &self.failed)
+            .finish()
+    }
 }
 
 impl Tunnel {

@@ -54,7 +54,6 @@ const RESERVED: &[&str] = &[
 /// assert_eq!(conn.subprotocol(), None);
 /// # Ok::<(), rfc6455::handshake::HandshakeError>(())
 /// ```
-#[derive(Debug)]
 pub struct ClientHandshake {
     config: Config,
     reader: HeadReader,
@@ -63,6 +62,22 @@ pub struct ClientHandshake {
     expected_accept: String,
     subprotocols: Vec<String>,
     extension_names: Vec<String>,
+}
+
+impl std::fmt::Debug for ClientHandshake {
+    /// The request queued for sending shows as its length: it may carry
+    /// credentials (`Authorization`, cookies).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientHandshake")
+            .field("config", &self.config)
+            .field("reader", &self.reader)
+            .field("state", &self.state)
+            .field("output_len", &self.output.len())
+            .field("expected_accept", &self.expected_accept)
+            .field("subprotocols", &self.subprotocols)
+            .field("extension_names", &self.extension_names)
+            .finish()
+    }
 }
 
 #[derive(Debug)]

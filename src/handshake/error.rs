@@ -127,7 +127,13 @@ pub enum HandshakeError {
     /// the handshake waits for that many bytes (or the limit, or the end of
     /// the stream); otherwise it holds the bytes that arrived together with
     /// the head, raw.
-    #[error("server answered with status {status}, not 101 (RFC 6455 §4.1)")]
+    ///
+    /// For a redirect, the message names the `Location` (with any user
+    /// information of the URL hidden).
+    #[error(
+        "server answered with status {status}, not 101 (RFC 6455 §4.1){}",
+        super::redirect::location_note(.status, .headers)
+    )]
     UnexpectedStatus {
         /// The response status code.
         status: u16,
@@ -146,7 +152,11 @@ pub enum HandshakeError {
     ResponseNotHttp11,
     /// A redirect would leave `wss://` for `ws://`: refused, as the
     /// connection would lose its TLS protection.
-    #[error("redirect from wss:// to the insecure {location:?} refused")]
+    /// The message hides any user information of the `Location`.
+    #[error(
+        "redirect from wss:// to the insecure {:?} refused",
+        super::url::redacted(.location)
+    )]
     InsecureRedirect {
         /// The redirect's `Location`.
         location: String,

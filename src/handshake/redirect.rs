@@ -44,6 +44,15 @@ impl HandshakeError {
     }
 }
 
+/// For the message of a redirect: its `Location`, user information hidden.
+pub(crate) fn location_note(status: &u16, headers: &super::Headers) -> String {
+    let location = match headers.get_str("Location") {
+        Some(location) if REDIRECTS.contains(status) && headers.count("Location") == 1 => location,
+        _ => return String::new(),
+    };
+    format!(", redirecting to {:?}", super::url::redacted(location))
+}
+
 impl ClientRequest {
     /// The request to send after a redirect to `location`, a URI
     /// reference resolved against this request's URL (RFC 3986 §5.2):
@@ -193,6 +202,19 @@ mod tests {
             assert_eq!(refusal(head).redirect(), None, "{head:?}");
         }
         assert_eq!(HandshakeError::MissingAccept.redirect(), None);
+        // The message names the Location, without its credentials.
+        let error =
+            refusal("HTTP/1.1 307 X\r\nLocation: ws://u:pw@b/\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(
+            error.to_string(),
+            "server answered with status 307, not 101 (RFC 6455 §4.1), \
+             redirecting to \"ws://<redacted>@b/\""
+        );
+        let error = refusal("HTTP/1.1 404 X\r\nLocation: ws://b/\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(
+            error.to_string(),
+            "server answered with status 404, not 101 (RFC 6455 §4.1)"
+        );
     }
 
     fn resolve(base: &str, location: &str) -> Result<String, HandshakeError> {
@@ -245,6 +267,11 @@ mod tests {
 
     #[test]
     fn refuses_a_downgrade() {
+        let error = ClientRequest::new("wss://a/")
+            .unwrap()
+            .redirected("ws://u:pw@b/")
+            .unwrap_err();
+        assert!(!error.to_string().contains("pw"), "{error}");
         for location in ["ws://b/", "http://b/"] {
             assert_eq!(
                 resolve("wss://a/", location),

@@ -45,7 +45,7 @@ use super::HandshakeError;
 /// ```
 ///
 /// [`is_secure`]: ClientRequest::is_secure
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ClientRequest {
     pub(crate) host: String,
     pub(crate) port: u16,
@@ -94,6 +94,48 @@ impl fmt::Debug for Credentials {
             .field("password", &"<redacted>")
             .finish()
     }
+}
+
+/// Headers whose values are secrets, hidden by `Debug`.
+const SECRET_HEADERS: [&str; 3] = ["Authorization", "Proxy-Authorization", "Cookie"];
+
+impl fmt::Debug for ClientRequest {
+    /// Everything but secrets: the password of the URL's credentials and
+    /// the values of `Authorization`, `Proxy-Authorization` and `Cookie`
+    /// headers show as `<redacted>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let secret = SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s));
+                (name.as_str(), if secret { "<redacted>" } else { value })
+            })
+            .collect();
+        f.debug_struct("ClientRequest")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("secure", &self.secure)
+            .field("path", &self.path)
+            .field("origin", &self.origin)
+            .field("subprotocols", &self.subprotocols)
+            .field("extensions", &self.extensions)
+            .field("headers", &headers)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+/// A URL (or URI reference) as it may be shown: the user information of
+/// an absolute one (`ws://user:password@host/`) replaced by `<redacted>`.
+pub(crate) fn redacted(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@') {
+            return format!("{scheme}://<redacted>@{}", &rest[at + 1..]);
+        }
+    }
+    url.to_string()
 }
 
 fn invalid(reason: &'static str) -> HandshakeError {
@@ -369,6 +411,27 @@ fn is_reg_name_byte(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_not_shown() {
+        let request = ClientRequest::new("ws://alice:hunter2@h/")
+            .unwrap()
+            .header("authorization", "Bearer tok3n")
+            .header("Cookie", "sid=c00kie")
+            .header("X-Trace", "visible");
+        let shown = format!("{request:?}");
+        for secret in ["hunter2", "tok3n", "c00kie"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("alice") && shown.contains("visible"),
+            "{shown}"
+        );
+        assert_eq!(redacted("ws://a:b@h:1/p@q"), "ws://<redacted>@h:1/p@q");
+        assert_eq!(redacted("wss://token@h/"), "wss://<redacted>@h/");
+        assert_eq!(redacted("ws://h/p@q"), "ws://h/p@q");
+        assert_eq!(redacted("/relative@x"), "/relative@x");
+    }
 
     fn parts(url: &str) -> (String, u16, bool, String, String) {
         let r = ClientRequest::new(url).unwrap();

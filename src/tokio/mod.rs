@@ -64,6 +64,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ::tokio::net::TcpStream;
@@ -78,8 +79,8 @@ pub use self::stream::MaybeTlsStream;
 use crate::Config;
 use crate::adapter::Handshake;
 pub use crate::adapter::{Error, Reject};
-pub use crate::connect::{ConnectOptions, Proxy, ProxyError, TlsFailure};
-use crate::connect::{Redirects, Route, TlsTarget, io_error};
+pub use crate::connect::{ConnectError, ConnectOptions, Proxy, ProxyError, TlsFailure};
+use crate::connect::{Dial, Redirects, Route, TlsTarget, io_error};
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Request, Response, ServerHandshake,
 };
@@ -97,9 +98,11 @@ pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response),
 /// Like [`connect`], with a request carrying subprotocols, headers or an
 /// origin, and a [`Config`].
 ///
-/// Each address the host resolves to gets [`Config::connect_timeout`] to
-/// accept the TCP connection; from then on, the proxy's tunnel, TLS and
-/// the opening handshake take at most [`Config::handshake_timeout`].
+/// Each address the host resolves to, in turn, gets
+/// [`Config::connect_timeout`] to accept the TCP connection; when none
+/// does, [`Error::Connect`] lists each address and why it failed. From
+/// then on, the proxy's tunnel, TLS and the opening handshake take at most
+/// [`Config::handshake_timeout`].
 /// Redirects are followed, each on a new connection, up to
 /// [`Config::max_redirects`] (none by default).
 pub async fn connect_with_config(
@@ -144,37 +147,38 @@ async fn connect_once(
     options: &ConnectOptions,
 ) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
     let route = Route::new(&request, config, options)?;
-    let mut last_error = None;
-    for addr in ::tokio::net::lookup_host((route.host.as_str(), route.port)).await? {
-        let mut tcp = match timeout(config.connect_timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(tcp)) => tcp,
-            Ok(Err(e)) => {
-                last_error = Some(e);
-                continue;
-            }
-            Err(_) => {
-                last_error = Some(io::ErrorKind::TimedOut.into());
-                continue;
-            }
+    let addresses = ::tokio::net::lookup_host((route.host.as_str(), route.port)).await?;
+    let mut tcp = dial(addresses, Dial::new(&route.host, route.port, config)).await?;
+    let handshake = async move {
+        tcp.set_nodelay(true)?;
+        if let Some(mut tunnel) = route.tunnel {
+            run_handshake(&mut tcp, &mut tunnel).await?;
+        }
+        let stream = match route.tls {
+            None => MaybeTlsStream::Plain(tcp),
+            Some(tls) => tls_stream(tls, tcp).await?,
         };
-        let handshake = async move {
-            tcp.set_nodelay(true)?;
-            if let Some(mut tunnel) = route.tunnel {
-                run_handshake(&mut tcp, &mut tunnel).await?;
-            }
-            let stream = match route.tls {
-                None => MaybeTlsStream::Plain(tcp),
-                Some(tls) => tls_stream(tls, tcp).await?,
-            };
-            handshake_client(stream, request, config).await
-        };
-        return timeout(config.handshake_timeout, handshake)
-            .await
-            .map_err(|_| Error::HandshakeTimeout)?;
+        handshake_client(stream, request, config).await
+    };
+    timeout(config.handshake_timeout, handshake)
+        .await
+        .map_err(|_| Error::HandshakeTimeout)?
+}
+
+/// Tries each address in turn, each for the connect timeout, until one
+/// accepts; else the error lists every attempt.
+async fn dial(
+    addresses: impl IntoIterator<Item = SocketAddr>,
+    mut dial: Dial,
+) -> Result<TcpStream, Error> {
+    for address in addresses {
+        match timeout(dial.timeout(), TcpStream::connect(address)).await {
+            Ok(Ok(tcp)) => return Ok(tcp),
+            Ok(Err(e)) => dial.failed(address, e),
+            Err(_) => dial.timed_out(address),
+        }
     }
-    Err(Error::Io(last_error.unwrap_or_else(|| {
-        io::Error::new(io::ErrorKind::NotFound, "the host resolved to no address")
-    })))
+    Err(dial.into_error())
 }
 
 #[cfg(feature = "rustls")]
@@ -442,4 +446,92 @@ where
             .await
             .map_err(|_| Error::HandshakeTimeout)?
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// An address where nothing listens (bound, then released).
+    fn closed() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    }
+
+    #[tokio::test]
+    async fn dial_tries_each_address_in_turn() {
+        let config = Config::default();
+        let open = ::tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let target = open.local_addr().unwrap();
+        let (a, b) = (closed(), closed());
+        let tcp = dial([a, target, b], Dial::new("h", 1, &config))
+            .await
+            .unwrap();
+        assert_eq!(tcp.peer_addr().unwrap(), target);
+
+        match dial([a, b], Dial::new("localhost", 7, &config)).await {
+            Err(Error::Connect(e)) => {
+                let tried: Vec<_> = e.attempts().iter().map(|(addr, _)| *addr).collect();
+                assert_eq!(tried, [a, b]);
+                for (_, reason) in e.attempts() {
+                    assert_eq!(reason.kind(), io::ErrorKind::ConnectionRefused);
+                }
+                let text = e.to_string();
+                assert!(
+                    text.starts_with("could not connect to localhost:7: "),
+                    "{text}"
+                );
+                assert!(text.contains(&a.to_string()) && text.contains(&b.to_string()));
+            }
+            other => panic!("{other:?}"),
+        }
+        match dial([], Dial::new("::1", 7, &config)).await {
+            Err(Error::Connect(e)) => {
+                assert_eq!(e.to_string(), "[::1]:7 resolved to no address");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A listener whose accept queue is full leaves new connections
+    /// unanswered: the connect timeout, not the handshake timeout, ends
+    /// the attempt, and the next address is tried.
+    #[tokio::test]
+    async fn dial_times_out_per_address() {
+        let socket = ::tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let full = socket.listen(0).unwrap();
+        let address = full.local_addr().unwrap();
+        // Fill the queue (never accepted).
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            match timeout(Duration::from_millis(200), TcpStream::connect(address)).await {
+                Ok(Ok(tcp)) => held.push(tcp),
+                _ => break,
+            }
+        }
+        let config = Config::default()
+            .connect_timeout(Duration::from_millis(300))
+            .handshake_timeout(Duration::from_secs(60));
+        let open = ::tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let target = open.local_addr().unwrap();
+        let tcp = dial([address, target], Dial::new("h", 1, &config))
+            .await
+            .unwrap();
+        assert_eq!(tcp.peer_addr().unwrap(), target);
+        match dial([address], Dial::new("h", 1, &config)).await {
+            Err(Error::Connect(e)) => {
+                assert_eq!(e.attempts()[0].1.kind(), io::ErrorKind::TimedOut);
+                assert!(e.to_string().contains("no answer within 300ms"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(held);
+    }
 }
