@@ -86,6 +86,8 @@ mod error;
 mod extension;
 pub mod frame;
 pub mod handshake;
+#[cfg(feature = "http")]
+pub mod http;
 mod mask;
 mod message;
 mod prepared;

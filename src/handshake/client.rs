@@ -63,6 +63,10 @@ pub struct ClientHandshake {
     expected_accept: String,
     subprotocols: Vec<String>,
     extension_names: Vec<String>,
+    /// The request's target and header fields, for
+    /// [`http_request`](Self::http_request).
+    #[cfg(feature = "http")]
+    request: (String, Vec<(String, String)>),
 }
 
 #[derive(Debug)]
@@ -143,21 +147,21 @@ impl ClientHandshake {
         // HTTP version MUST be at least 1.1", with the |Host|, |Upgrade|
         // (including "websocket"), |Connection| (including "Upgrade"),
         // |Sec-WebSocket-Key| and |Sec-WebSocket-Version: 13| headers.
-        let mut out = Vec::with_capacity(256);
-        out.extend_from_slice(b"GET ");
-        out.extend_from_slice(request.path.as_bytes());
-        out.extend_from_slice(b" HTTP/1.1\r\n");
-        write_header(&mut out, "Host", request.host_header().as_bytes());
-        write_header(&mut out, "Upgrade", b"websocket");
-        write_header(&mut out, "Connection", b"Upgrade");
-        write_header(&mut out, "Sec-WebSocket-Key", key.as_bytes());
-        write_header(&mut out, "Sec-WebSocket-Version", b"13");
+        let mut fields: Vec<(String, String)> = vec![
+            ("Host".into(), request.host_header()),
+            ("Upgrade".into(), "websocket".into()),
+            ("Connection".into(), "Upgrade".into()),
+            ("Sec-WebSocket-Key".into(), key.clone()),
+            ("Sec-WebSocket-Version".into(), "13".into()),
+        ];
         if let Some(origin) = &request.origin {
-            write_header(&mut out, "Origin", origin.as_bytes());
+            fields.push(("Origin".into(), origin.clone()));
         }
         if !request.subprotocols.is_empty() {
-            let list = request.subprotocols.join(", ");
-            write_header(&mut out, "Sec-WebSocket-Protocol", list.as_bytes());
+            fields.push((
+                "Sec-WebSocket-Protocol".into(),
+                request.subprotocols.join(", "),
+            ));
         }
         // The extensions this crate runs (permessage-deflate when the
         // Config enables it) follow the application's own offers.
@@ -167,10 +171,15 @@ impl ClientHandshake {
             extensions.push(offer.to_string());
         }
         if !extensions.is_empty() {
-            let list = extensions.join(", ");
-            write_header(&mut out, "Sec-WebSocket-Extensions", list.as_bytes());
+            fields.push(("Sec-WebSocket-Extensions".into(), extensions.join(", ")));
         }
-        for (name, value) in &request.headers {
+        fields.extend(request.headers.iter().cloned());
+
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"GET ");
+        out.extend_from_slice(request.path.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        for (name, value) in &fields {
             write_header(&mut out, name, value.as_bytes());
         }
         out.extend_from_slice(b"\r\n");
@@ -183,6 +192,8 @@ impl ClientHandshake {
             expected_accept: accept_key(key.as_bytes()),
             subprotocols: request.subprotocols,
             extension_names: offered,
+            #[cfg(feature = "http")]
+            request: (request.path, fields),
         })
     }
 
@@ -268,6 +279,17 @@ impl ClientHandshake {
             return self.finish_body();
         }
 
+        self.accepted(status, headers, head.leftover).map(Some)
+    }
+
+    /// The checks on a 101 response and the extension agreement, for the
+    /// byte parser and for a response parsed by an HTTP stack.
+    pub(crate) fn accepted(
+        &mut self,
+        status: u16,
+        headers: Headers,
+        leftover: Vec<u8>,
+    ) -> Result<Response, HandshakeError> {
         let response = check_101(
             status,
             headers,
@@ -277,11 +299,34 @@ impl ClientHandshake {
         )?;
         let agreed = extension::client_agree(response.extensions(), &self.config)?;
         self.state = State::Done {
-            leftover: head.leftover,
+            leftover,
             subprotocol: response.subprotocol().map(str::to_string),
             agreed,
         };
-        Ok(Some(response))
+        Ok(response)
+    }
+
+    /// Records an error as the handshake's (sticky) state.
+    #[cfg(feature = "http")]
+    pub(crate) fn fail(&mut self, error: HandshakeError) -> HandshakeError {
+        self.state = State::Failed(error.clone());
+        error
+    }
+
+    /// Whether the handshake is still waiting for the response head.
+    #[cfg(feature = "http")]
+    pub(crate) fn check_waiting(&self) -> Result<(), HandshakeError> {
+        match &self.state {
+            State::Reading => Ok(()),
+            State::Failed(e) => Err(e.clone()),
+            State::Body { .. } | State::Done { .. } => Err(HandshakeError::NotComplete),
+        }
+    }
+
+    /// The request's target and header fields, as sent.
+    #[cfg(feature = "http")]
+    pub(crate) fn request_parts(&self) -> (&str, &[(String, String)]) {
+        (&self.request.0, &self.request.1)
     }
 
     /// Fails with the non-101 response once its body is collected.

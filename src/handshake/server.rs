@@ -4,7 +4,7 @@ use super::head::HeadReader;
 use super::headers::{check_extra_header, write_header};
 use super::request::{Request, parse_request};
 use super::{HandshakeError, reason_phrase, write_status_line};
-use crate::extension;
+use crate::extension::{self, Agreed};
 use crate::{Config, Connection, Role};
 
 /// Headers an application may not add to the 101 response: the handshake
@@ -195,55 +195,15 @@ impl ServerHandshake {
             State::Failed(e) => return Err(e),
             State::Received { leftover } => leftover,
         };
-        if let Some(protocol) = &options.subprotocol {
-            // RFC 6455 §4.2.2: "The value chosen MUST be derived from the
-            // client's handshake, specifically by selecting one of the
-            // values from the |Sec-WebSocket-Protocol| field".
-            if !request.offers_subprotocol(protocol) {
-                return Err(HandshakeError::AcceptUnofferedSubprotocol {
-                    protocol: protocol.clone(),
-                });
-            }
-        }
-        for (name, value) in &options.headers {
-            check_extra_header(name, value, ACCEPT_RESERVED)?;
-        }
-
-        // RFC 6455 §4.2.2, step 5: a 101 status line, |Upgrade: websocket|,
-        // |Connection: Upgrade|, |Sec-WebSocket-Accept| computed from the
-        // key, and optionally the chosen |Sec-WebSocket-Protocol|.
+        let agreement = Agreement::new(request, options, &self.config)?;
         let mut response = Vec::with_capacity(160);
         write_status_line(&mut response, 101);
-        write_header(&mut response, "Upgrade", b"websocket");
-        write_header(&mut response, "Connection", b"Upgrade");
-        write_header(
-            &mut response,
-            "Sec-WebSocket-Accept",
-            request.accept_key().as_bytes(),
-        );
-        if let Some(protocol) = &options.subprotocol {
-            write_header(&mut response, "Sec-WebSocket-Protocol", protocol.as_bytes());
-        }
-        // RFC 6455 §9.1: the server lists the extensions it accepted, each
-        // one the client offered, with the parameters it chose.
-        let (agreed, accepted) = extension::server_agree(request.extensions(), &self.config);
-        if !accepted.is_empty() {
-            let list: Vec<String> = accepted.iter().map(ToString::to_string).collect();
-            write_header(
-                &mut response,
-                "Sec-WebSocket-Extensions",
-                list.join(", ").as_bytes(),
-            );
-        }
-        for (name, value) in &options.headers {
+        for (name, value) in agreement.fields() {
             write_header(&mut response, name, value.as_bytes());
         }
         response.extend_from_slice(b"\r\n");
-
-        let mut conn = Connection::new(Role::Server, self.config);
+        let mut conn = agreement.into_connection(self.config);
         conn.queue_raw_output(&response);
-        conn.set_subprotocol(options.subprotocol);
-        conn.set_agreed(agreed);
         if !leftover.is_empty() {
             conn.receive_data(&leftover);
         }
@@ -320,12 +280,37 @@ impl ServerHandshake {
 
     /// Queues the HTTP response for a request the handshake refused.
     fn queue_error_response(&mut self, error: &HandshakeError) {
-        let Some(status) = error.status() else {
+        let Some(refusal) = Refusal::new(error) else {
             return;
         };
-        let body = format!("{}: {error}\n", reason_phrase(status));
         let out = &mut self.output;
-        write_status_line(out, status);
+        write_status_line(out, refusal.status);
+        for (name, value) in refusal.fields() {
+            write_header(out, name, value.as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(refusal.body.as_bytes());
+    }
+}
+
+/// What a server answers to a request it refuses: status, header fields
+/// and a short `text/plain` body. Written as bytes by [`ServerHandshake`]
+/// and as an `http::Response` by `rfc6455::http`.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub(crate) status: u16,
+    fields: Vec<(&'static str, &'static str)>,
+    content_length: String,
+    pub(crate) body: String,
+}
+
+impl Refusal {
+    /// The refusal for a request error; `None` for errors that are not the
+    /// peer's (no status).
+    pub(crate) fn new(error: &HandshakeError) -> Option<Refusal> {
+        let status = error.status()?;
+        let body = format!("{}: {error}\n", reason_phrase(status));
+        let mut fields = Vec::with_capacity(5);
         match status {
             // RFC 6455 §4.2.2: if the version is not understood, the server
             // MUST "send an appropriate HTTP error code (such as 426 Upgrade
@@ -335,21 +320,117 @@ impl ServerHandshake {
             // Upgrade header, and §7.8: its sender MUST list "upgrade" in
             // Connection.
             426 => {
-                write_header(out, "Connection", b"Upgrade, close");
-                write_header(out, "Upgrade", b"websocket");
-                write_header(out, "Sec-WebSocket-Version", b"13");
+                fields.push(("Connection", "Upgrade, close"));
+                fields.push(("Upgrade", "websocket"));
+                fields.push(("Sec-WebSocket-Version", "13"));
             }
             // RFC 9110 §15.5.6: a 405 response MUST carry an Allow header.
             405 => {
-                write_header(out, "Connection", b"close");
-                write_header(out, "Allow", b"GET");
+                fields.push(("Connection", "close"));
+                fields.push(("Allow", "GET"));
             }
-            _ => write_header(out, "Connection", b"close"),
+            _ => fields.push(("Connection", "close")),
         }
-        write_header(out, "Content-Type", b"text/plain; charset=utf-8");
-        write_header(out, "Content-Length", body.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(body.as_bytes());
+        fields.push(("Content-Type", "text/plain; charset=utf-8"));
+        Some(Refusal {
+            status,
+            fields,
+            content_length: body.len().to_string(),
+            body,
+        })
+    }
+
+    /// The header fields, in order, `Content-Length` last.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields
+            .iter()
+            .copied()
+            .chain([("Content-Length", self.content_length.as_str())])
+    }
+}
+
+/// What the server agreed to when it accepts a request: the 101 response's
+/// header fields and the connection's settings. Both the byte handshake
+/// ([`ServerHandshake::accept`]) and `rfc6455::http` build their response
+/// from it, so the choice of subprotocol and extensions is made once.
+#[derive(Debug)]
+pub(crate) struct Agreement {
+    accept_key: String,
+    subprotocol: Option<String>,
+    extensions: Option<String>,
+    headers: Vec<(String, String)>,
+    agreed: Agreed,
+}
+
+impl Agreement {
+    /// Checks `options` against `request` and negotiates the extensions
+    /// `config` enables. The errors are the caller's mistakes.
+    pub(crate) fn new(
+        request: &Request,
+        options: Accept,
+        config: &Config,
+    ) -> Result<Agreement, HandshakeError> {
+        let subprotocol = match options.subprotocol {
+            Some(protocol) => {
+                // RFC 6455 §4.2.2: "The value chosen MUST be derived from
+                // the client's handshake, specifically by selecting one of
+                // the values from the |Sec-WebSocket-Protocol| field".
+                if !request.offers_subprotocol(&protocol) {
+                    return Err(HandshakeError::AcceptUnofferedSubprotocol { protocol });
+                }
+                Some(protocol)
+            }
+            None => options
+                .preferences
+                .iter()
+                .find(|p| request.offers_subprotocol(p))
+                .cloned(),
+        };
+        for (name, value) in &options.headers {
+            check_extra_header(name, value, ACCEPT_RESERVED)?;
+        }
+        // RFC 6455 §9.1: the server lists the extensions it accepted, each
+        // one the client offered, with the parameters it chose.
+        let (agreed, accepted) = extension::server_agree(request.extensions(), config);
+        let extensions = (!accepted.is_empty()).then(|| {
+            accepted
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        Ok(Agreement {
+            accept_key: request.accept_key(),
+            subprotocol,
+            extensions,
+            headers: options.headers,
+            agreed,
+        })
+    }
+
+    /// The 101 response's header fields, in order.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        // RFC 6455 §4.2.2, step 5: a 101 status line, |Upgrade: websocket|,
+        // |Connection: Upgrade|, |Sec-WebSocket-Accept| computed from the
+        // key, and optionally the chosen |Sec-WebSocket-Protocol|.
+        [
+            ("Upgrade", Some("websocket")),
+            ("Connection", Some("Upgrade")),
+            ("Sec-WebSocket-Accept", Some(self.accept_key.as_str())),
+            ("Sec-WebSocket-Protocol", self.subprotocol.as_deref()),
+            ("Sec-WebSocket-Extensions", self.extensions.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .chain(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+    }
+
+    /// A server connection set up for what was agreed (nothing queued).
+    pub(crate) fn into_connection(self, config: Config) -> Connection {
+        let mut conn = Connection::new(Role::Server, config);
+        conn.set_subprotocol(self.subprotocol);
+        conn.set_agreed(self.agreed);
+        conn
     }
 }
 
@@ -365,6 +446,7 @@ impl ServerHandshake {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Accept {
     subprotocol: Option<String>,
+    preferences: Vec<String>,
     headers: Vec<(String, String)>,
 }
 
@@ -386,6 +468,34 @@ impl Accept {
     #[must_use]
     pub fn subprotocol_from(mut self, request: &Request, preferences: &[&str]) -> Self {
         self.subprotocol = request.choose_subprotocol(preferences).map(str::to_string);
+        self
+    }
+
+    /// Chooses, when the handshake is accepted, the first of the server's
+    /// `preferences` that the client offered, or no subprotocol if it
+    /// offered none of them. For callers that build the `Accept` before
+    /// seeing the request (such as `rfc6455::http::accept`); a subprotocol
+    /// set with [`subprotocol`](Self::subprotocol) takes precedence.
+    ///
+    /// ```
+    /// use rfc6455::Config;
+    /// use rfc6455::handshake::{Accept, ServerHandshake};
+    ///
+    /// let mut hs = ServerHandshake::new(&Config::default());
+    /// let request = hs.receive_data(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\
+    ///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    ///     Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v1, v2\r\n\r\n")?.unwrap();
+    /// let conn = hs.accept(&request, Accept::new().preferring(["v3", "v2", "v1"]))?;
+    /// assert_eq!(conn.subprotocol(), Some("v2"));
+    /// # Ok::<(), rfc6455::handshake::HandshakeError>(())
+    /// ```
+    #[must_use]
+    pub fn preferring<I>(mut self, preferences: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.preferences = preferences.into_iter().map(Into::into).collect();
         self
     }
 
