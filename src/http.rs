@@ -101,6 +101,27 @@ impl From<&HeaderMap> for Headers {
     }
 }
 
+/// Whether a request asks for a WebSocket at all: an `Upgrade` header with
+/// the `websocket` token (the test of RFC 6455 §4.2.1, alone). For a route
+/// that serves plain HTTP to other requests; the full checks are
+/// [`accept`]'s.
+///
+/// ```
+/// let page = http::Request::get("/").header("Host", "a").body(())?;
+/// assert!(!rfc6455::http::wants_websocket(page.headers()));
+/// let upgrade = http::Request::get("/").header("Upgrade", "WebSocket").body(())?;
+/// assert!(rfc6455::http::wants_websocket(upgrade.headers()));
+/// # Ok::<(), http::Error>(())
+/// ```
+pub fn wants_websocket(headers: &HeaderMap) -> bool {
+    let upgrade: Headers = headers
+        .get_all(::http::header::UPGRADE)
+        .iter()
+        .map(|value| ("upgrade", trim_ows(value.as_bytes())))
+        .collect();
+    upgrade.has_token("upgrade", "websocket")
+}
+
 /// Checks a request's head (RFC 6455 §4.2.1) and returns it as a
 /// [`Request`], for a server that wants to look at it (path, origin,
 /// offered subprotocols) before [`accept_request`].
@@ -235,6 +256,12 @@ impl Rejection {
         let _ = append_fields(response.headers_mut(), refusal.fields());
         *response.body_mut() = refusal.body;
         response
+    }
+}
+
+impl From<HandshakeError> for Rejection {
+    fn from(error: HandshakeError) -> Self {
+        Rejection::new(error)
     }
 }
 

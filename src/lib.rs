@@ -75,6 +75,8 @@
 
 #[cfg(any(feature = "std", feature = "tokio"))]
 mod adapter;
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "std")]
 pub mod blocking;
 mod close;
