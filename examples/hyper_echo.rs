@@ -84,13 +84,15 @@ async fn handle(
             let upgrade = hyper::upgrade::on(&mut request);
             tokio::spawn(async move {
                 match upgrade.await {
-                    Ok(upgraded) => echo(WebSocket::from_connection(TokioIo::new(upgraded), conn)).await,
+                    Ok(upgraded) => {
+                        echo(WebSocket::from_connection(TokioIo::new(upgraded), conn)).await
+                    }
                     Err(e) => eprintln!("upgrade failed: {e}"),
                 }
             });
             Ok(response.map(|()| Full::default()))
         }
-        Err(rejection) => Ok(rejection.into_response().map(Full::from)),
+        Err(rejection) => Ok(rejection.into_http_response().map(Full::from)),
     }
 }
 

@@ -147,7 +147,7 @@ impl WebSocketUpgrade {
     {
         let (response, conn) = match accept_request(&self.request, &self.config, self.accept) {
             Ok(accepted) => accepted,
-            Err(rejection) => return IntoResponse::into_response(rejection),
+            Err(rejection) => return rejection.into_response(),
         };
         let on_upgrade = self.on_upgrade;
         let on_failed_upgrade = self.on_failed_upgrade;
@@ -205,6 +205,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for WebSocketUpgrade {
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        Rejection::into_response(self).map(::axum::body::Body::from)
+        self.into_http_response().map(::axum::body::Body::from)
     }
 }

@@ -41,7 +41,7 @@
 //!     .header("Connection", "Upgrade").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
 //!     .header("Sec-WebSocket-Version", "8").body(())?;
 //! let refused = rfc6455::http::accept(&old, &config, Accept::new()).unwrap_err();
-//! let response = refused.into_response();
+//! let response = refused.into_http_response();
 //! assert_eq!(response.status(), 426);
 //! assert_eq!(response.headers()["Sec-WebSocket-Version"], "13");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -244,7 +244,7 @@ impl Rejection {
     }
 
     /// The response to send, body included.
-    pub fn into_response(self) -> ::http::Response<String> {
+    pub fn into_http_response(self) -> ::http::Response<String> {
         let Some(refusal) = Refusal::new(&self.error) else {
             let mut response = ::http::Response::new("Internal Server Error\n".to_string());
             *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
@@ -478,9 +478,10 @@ mod tests {
         let mut request = valid().body(()).unwrap();
         request.headers_mut().remove(name);
         if !value.is_empty() {
-            request
-                .headers_mut()
-                .insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
+            request.headers_mut().insert(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
         }
         request
     }
@@ -489,21 +490,39 @@ mod tests {
     fn refusals_carry_the_byte_handshakes_fields() {
         let cases = [
             (without("host", ""), HandshakeError::MissingHost, 400),
-            (without("sec-websocket-key", "abc"), HandshakeError::InvalidKey, 400),
-            (without("sec-websocket-key", ""), HandshakeError::MissingKey, 400),
+            (
+                without("sec-websocket-key", "abc"),
+                HandshakeError::InvalidKey,
+                400,
+            ),
+            (
+                without("sec-websocket-key", ""),
+                HandshakeError::MissingKey,
+                400,
+            ),
             (
                 without("sec-websocket-version", "8"),
-                HandshakeError::UnsupportedVersion { version: "8".into() },
+                HandshakeError::UnsupportedVersion {
+                    version: "8".into(),
+                },
                 426,
             ),
-            (without("upgrade", ""), HandshakeError::UpgradeNotWebSocket, 400),
-            (without("connection", "keep-alive"), HandshakeError::ConnectionNotUpgrade, 400),
+            (
+                without("upgrade", ""),
+                HandshakeError::UpgradeNotWebSocket,
+                400,
+            ),
+            (
+                without("connection", "keep-alive"),
+                HandshakeError::ConnectionNotUpgrade,
+                400,
+            ),
         ];
         for (request, error, status) in cases {
             let rejection = accept(&request, &Config::default(), Accept::new()).unwrap_err();
             assert_eq!(rejection.error(), &error);
             assert!(rejection.to_string().contains(&status.to_string()));
-            let response = rejection.into_response();
+            let response = rejection.into_http_response();
             assert_eq!(response.status().as_u16(), status);
             assert_eq!(
                 response.headers()["content-length"],
@@ -518,7 +537,7 @@ mod tests {
         let post = valid().method("POST").body(()).unwrap();
         let response = accept(&post, &Config::default(), Accept::new())
             .unwrap_err()
-            .into_response();
+            .into_http_response();
         assert_eq!(response.headers()["allow"], "GET");
     }
 
@@ -574,15 +593,15 @@ mod tests {
     #[test]
     fn caller_mistakes_are_a_500_without_details() {
         let request = valid().body(()).unwrap();
-        let rejection = accept(&request, &Config::default(), Accept::new().subprotocol("x"))
-            .unwrap_err();
+        let rejection =
+            accept(&request, &Config::default(), Accept::new().subprotocol("x")).unwrap_err();
         assert_eq!(
             rejection.error(),
             &HandshakeError::AcceptUnofferedSubprotocol {
                 protocol: "x".into()
             }
         );
-        let response = rejection.into_response();
+        let response = rejection.into_http_response();
         assert_eq!(response.status(), 500);
         assert!(!response.body().contains("x"));
         let rejection = accept(
@@ -620,8 +639,8 @@ mod tests {
         let request = ClientRequest::try_from(request).unwrap();
         assert!(request.is_secure());
         assert_eq!(request.port(), 443);
-        let hs = ClientHandshake::with_key(request, &Config::default(), *b"the sample nonce")
-            .unwrap();
+        let hs =
+            ClientHandshake::with_key(request, &Config::default(), *b"the sample nonce").unwrap();
         let text = String::from_utf8_lossy(hs.pending_output()).into_owned();
         assert!(text.contains("\r\nauthorization: Bearer 1\r\n"), "{text}");
         assert!(text.contains("\r\ncookie: a=b\r\n"));

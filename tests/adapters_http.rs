@@ -1,0 +1,281 @@
+//! The server side of the scenario suite (`tests/scenarios/`) through axum
+//! (`rfc6455::axum::WebSocketUpgrade`) and through a bare hyper service
+//! (`rfc6455::http`), over loopback TCP; and requests that hyper's HTTP
+//! parser takes but RFC 6455 forbids, which must get the byte handshake's
+//! status.
+
+mod scenarios;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+
+use rfc6455::handshake::{Accept, ClientHandshake, ClientRequest, HandshakeError};
+use rfc6455::{CloseCode, Config, Message, ServerHandshake};
+use scenarios::peer::PATIENCE;
+use scenarios::upgrade::{Stack, serve_one};
+use scenarios::{Peer, run_server};
+
+macro_rules! server_suite {
+    ($stack:ident, $subject:ty; $($name:ident: $case:ident),* $(,)?) => {
+        mod $stack {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    run_server::<$subject, _>(scenarios::cases::$case::default());
+                }
+            )*
+
+            #[test]
+            fn malformed() {
+                scenarios::cases::malformed::<$subject>();
+            }
+        }
+    };
+}
+
+macro_rules! both {
+    ($($name:ident: $case:ident),* $(,)?) => {
+        server_suite!(axum, scenarios::http::Axum; $($name: $case),*);
+        server_suite!(hyper, scenarios::http::Hyper; $($name: $case),*);
+    };
+}
+
+both!(text: Text, binary: Binary, fragmented: Fragmented,
+    large_16_mib: Large, burst: Burst, ping_pong: PingPong,
+    close_by_subject: CloseBySubject, close_by_peer: CloseByPeer,
+    reset_after_close: ResetAfterClose,
+    reset_while_writing: ResetWhileWriting,
+    abrupt_eof: AbruptEof, protocol_violation: ProtocolViolation,
+    invalid_utf8: InvalidUtf8, back_pressure: BackPressure,
+    keepalive_timeout: KeepaliveTimeout, keepalive_answered: KeepaliveAnswered,
+    close_timeout: CloseTimeout);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Serves one connection on a thread of its own; returns the port and
+/// the handshake error (or `None` if it upgraded).
+fn serve(
+    stack: Stack,
+    choose: scenarios::upgrade::Choose,
+) -> (u16, thread::JoinHandle<Option<HandshakeError>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        runtime().block_on(async move {
+            stream.set_nonblocking(true).unwrap();
+            let stream = tokio::net::TcpStream::from_std(stream).unwrap();
+            match serve_one(stack, stream, Config::default(), choose, PATIENCE).await {
+                Ok(mut ws) => {
+                    // Echo until the peer closes.
+                    while let Ok(message) = ws.read().await {
+                        let _ = ws.send(message).await;
+                    }
+                    None
+                }
+                Err(e) => Some(e),
+            }
+        })
+    });
+    (port, handle)
+}
+
+const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+/// Requests hyper's parser takes but RFC 6455 forbids (or that are no
+/// upgrade at all), each with what the byte parser says about it.
+fn forbidden() -> Vec<(&'static str, String)> {
+    let head = |lines: &[&str]| {
+        let mut text = String::from("GET /chat HTTP/1.1\r\n");
+        for line in lines {
+            text.push_str(line);
+            text.push_str("\r\n");
+        }
+        text.push_str("\r\n");
+        text
+    };
+    let key = format!("Sec-WebSocket-Key: {KEY}");
+    let upgrade = ["Upgrade: websocket", "Connection: Upgrade"];
+    let with = |extra: &[&str]| {
+        let mut lines = vec!["Host: a", upgrade[0], upgrade[1]];
+        lines.extend_from_slice(extra);
+        head(&lines)
+    };
+    vec![
+        (
+            "missing Host",
+            head(&[upgrade[0], upgrade[1], &key, "Sec-WebSocket-Version: 13"]),
+        ),
+        (
+            "two keys",
+            with(&[
+                &key,
+                "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==",
+                "Sec-WebSocket-Version: 13",
+            ]),
+        ),
+        (
+            "short key",
+            with(&["Sec-WebSocket-Key: c2hvcnQ=", "Sec-WebSocket-Version: 13"]),
+        ),
+        ("version 8", with(&[&key, "Sec-WebSocket-Version: 8"])),
+        ("no version", with(&[&key])),
+        (
+            "two Host fields",
+            head(&[
+                "Host: a",
+                "Host: b",
+                upgrade[0],
+                upgrade[1],
+                &key,
+                "Sec-WebSocket-Version: 13",
+            ]),
+        ),
+        (
+            "Connection without Upgrade",
+            head(&[
+                "Host: a",
+                upgrade[0],
+                "Connection: keep-alive",
+                &key,
+                "Sec-WebSocket-Version: 13",
+            ]),
+        ),
+        (
+            "POST",
+            with(&[&key, "Sec-WebSocket-Version: 13", "Content-Length: 0"])
+                .replacen("GET", "POST", 1),
+        ),
+        (
+            "HTTP/1.0",
+            with(&[&key, "Sec-WebSocket-Version: 13"]).replacen("HTTP/1.1", "HTTP/1.0", 1),
+        ),
+        (
+            "bad subprotocol list",
+            with(&[
+                &key,
+                "Sec-WebSocket-Version: 13",
+                "Sec-WebSocket-Protocol: a b",
+            ]),
+        ),
+    ]
+}
+
+/// Splits a response into its status, lower-cased head and body.
+fn status_and_head(reply: &[u8]) -> (u16, String, String) {
+    let text = String::from_utf8_lossy(reply).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a complete head");
+    let status = head[9..12].parse().unwrap();
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+fn forbidden_requests_get_our_status(stack: Stack) {
+    for (what, request) in forbidden() {
+        let mut hs = ServerHandshake::new(&Config::default());
+        let expected = hs
+            .receive_data(request.as_bytes())
+            .expect_err("the byte parser refuses it");
+        let (expected_status, expected_head, _) = status_and_head(hs.pending_output());
+        assert_eq!(Some(expected_status), expected.status());
+
+        let (port, server) = serve(stack, |_| Accept::new());
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut reply = Vec::new();
+        // Every refusal carries `Connection: close`: read to the end.
+        stream.read_to_end(&mut reply).unwrap();
+        let (status, head, body) = status_and_head(&reply);
+        assert_eq!(status, expected_status, "{what} via {stack:?}: {head}");
+        assert_eq!(server.join().unwrap(), Some(expected.clone()), "{what}");
+        assert!(body.contains(&expected.to_string()), "{what}: {body}");
+        // The same fields as the byte handshake's refusal (hyper adds a
+        // Date).
+        for line in expected_head.lines().skip(1) {
+            assert!(
+                head.contains(line),
+                "{what} via {stack:?}: {line:?} not in {head}"
+            );
+        }
+        if status == 426 {
+            assert!(head.contains("\r\nsec-websocket-version: 13"), "{what}");
+        }
+    }
+}
+
+#[test]
+fn forbidden_requests_get_our_status_axum() {
+    forbidden_requests_get_our_status(Stack::Axum);
+}
+
+#[test]
+fn forbidden_requests_get_our_status_hyper() {
+    forbidden_requests_get_our_status(Stack::Hyper);
+}
+
+/// The server's preference among the client's offers, chosen through the
+/// stack; the peer's client handshake sees the choice.
+fn subprotocol_choice(stack: Stack) {
+    let (port, server) = serve(stack, |_| Accept::new().preferring(["b.v2", "a.v1"]));
+    let mut peer = Peer::client(port, &["a.v1", "b.v2"]);
+    assert_eq!(peer.subprotocol.as_deref(), Some("b.v2"));
+    peer.send(&Message::text("hi"));
+    assert_eq!(peer.expect_message(), Message::text("hi"));
+    peer.close(CloseCode::NORMAL, "");
+    assert_eq!(server.join().unwrap(), None);
+}
+
+#[test]
+fn subprotocol_choice_axum() {
+    subprotocol_choice(Stack::Axum);
+}
+
+#[test]
+fn subprotocol_choice_hyper() {
+    subprotocol_choice(Stack::Hyper);
+}
+
+/// The first frames may arrive in the same packet as the request: hyper
+/// keeps them in the upgraded stream, and they are not lost.
+fn frames_with_the_request(stack: Stack) {
+    let (port, server) = serve(stack, |_| Accept::new());
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let request = ClientRequest::from_parts("127.0.0.1", port, "/").unwrap();
+    let mut hs = ClientHandshake::new(request, &Config::default()).unwrap();
+    let mut bytes = hs.pending_output().to_vec();
+    // A text frame "early", masked with a zero key.
+    bytes.extend_from_slice(&[0x81, 0x85, 0, 0, 0, 0]);
+    bytes.extend_from_slice(b"early");
+    stream.write_all(&bytes).unwrap();
+    hs.consume_output(usize::MAX);
+    let mut buf = [0; 1024];
+    for _ in 0..100 {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed during the handshake");
+        if hs.receive_data(&buf[..n]).unwrap().is_some() {
+            break;
+        }
+    }
+    let mut peer = Peer::new(stream, hs.into_connection().unwrap());
+    assert_eq!(peer.expect_message(), Message::text("early"));
+    peer.close(CloseCode::NORMAL, "");
+    assert_eq!(server.join().unwrap(), None);
+}
+
+#[test]
+fn frames_with_the_request_axum() {
+    frames_with_the_request(Stack::Axum);
+}
+
+#[test]
+fn frames_with_the_request_hyper() {
+    frames_with_the_request(Stack::Hyper);
+}
