@@ -13,7 +13,7 @@ use std::thread;
 use rfc6455::handshake::{Accept, ClientHandshake, ClientRequest, HandshakeError};
 use rfc6455::{CloseCode, Config, Message, ServerHandshake};
 use scenarios::peer::PATIENCE;
-use scenarios::upgrade::{Stack, serve_one};
+use scenarios::upgrade::{Choose, Stack, choose, serve_one};
 use scenarios::{Peer, run_server};
 
 macro_rules! server_suite {
@@ -61,10 +61,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Serves one connection on a thread of its own; returns the port and
 /// the handshake error (or `None` if it upgraded).
-fn serve(
-    stack: Stack,
-    choose: scenarios::upgrade::Choose,
-) -> (u16, thread::JoinHandle<Option<HandshakeError>>) {
+fn serve(stack: Stack, choose: Choose) -> (u16, thread::JoinHandle<Option<HandshakeError>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = thread::spawn(move || {
@@ -185,7 +182,7 @@ fn forbidden_requests_get_our_status(stack: Stack) {
         let (expected_status, expected_head, _) = status_and_head(hs.pending_output());
         assert_eq!(Some(expected_status), expected.status());
 
-        let (port, server) = serve(stack, |_| Accept::new());
+        let (port, server) = serve(stack, choose(|_| Accept::new()));
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream.set_read_timeout(Some(PATIENCE)).unwrap();
         stream.write_all(request.as_bytes()).unwrap();
@@ -223,7 +220,10 @@ fn forbidden_requests_get_our_status_hyper() {
 /// The server's preference among the client's offers, chosen through the
 /// stack; the peer's client handshake sees the choice.
 fn subprotocol_choice(stack: Stack) {
-    let (port, server) = serve(stack, |_| Accept::new().preferring(["b.v2", "a.v1"]));
+    let (port, server) = serve(
+        stack,
+        choose(|_| Accept::new().preferring(["b.v2", "a.v1"])),
+    );
     let mut peer = Peer::client(port, &["a.v1", "b.v2"]);
     assert_eq!(peer.subprotocol.as_deref(), Some("b.v2"));
     peer.send(&Message::text("hi"));
@@ -245,7 +245,7 @@ fn subprotocol_choice_hyper() {
 /// The first frames may arrive in the same packet as the request: hyper
 /// keeps them in the upgraded stream, and they are not lost.
 fn frames_with_the_request(stack: Stack) {
-    let (port, server) = serve(stack, |_| Accept::new());
+    let (port, server) = serve(stack, choose(|_| Accept::new()));
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(PATIENCE)).unwrap();
     let request = ClientRequest::from_parts("127.0.0.1", port, "/").unwrap();

@@ -37,7 +37,12 @@ pub enum Stack {
 }
 
 /// What the server decides for a checked request.
-pub type Choose = fn(&Request) -> Accept;
+pub type Choose = Arc<dyn Fn(&Request) -> Accept + Send + Sync>;
+
+/// A [`Choose`] from a function.
+pub fn choose(f: impl Fn(&Request) -> Accept + Send + Sync + 'static) -> Choose {
+    Arc::new(f)
+}
 
 /// What came out of one connection: the socket, or the handshake error the
 /// stack answered with (its status went to the client).
@@ -68,7 +73,7 @@ pub async fn serve_one(
         Stack::Axum => {
             let app =
                 Router::new().fallback(move |ws: Result<WebSocketUpgrade, Rejection>| async move {
-                    axum_route(ws, config, choose, slot).await
+                    axum_route(ws, config, &choose, slot).await
                 });
             let service = TowerToHyperService::new(app);
             tokio::spawn(
@@ -79,7 +84,7 @@ pub async fn serve_one(
         }
         Stack::Hyper => {
             let service = hyper::service::service_fn(move |request| {
-                let response = hyper_route(request, &config, choose, &slot);
+                let response = hyper_route(request, &config, &choose, &slot);
                 async move { Ok::<_, Infallible>(response) }
             });
             tokio::spawn(
@@ -98,7 +103,7 @@ pub async fn serve_one(
 async fn axum_route(
     ws: Result<WebSocketUpgrade, Rejection>,
     config: Config,
-    choose: Choose,
+    choose: &Choose,
     slot: Report,
 ) -> Response {
     match ws {
@@ -120,7 +125,7 @@ async fn axum_route(
 fn hyper_route(
     request: hyper::Request<Incoming>,
     config: &Config,
-    choose: Choose,
+    choose: &Choose,
     slot: &Report,
 ) -> hyper::Response<Full<Bytes>> {
     let (mut parts, _body) = request.into_parts();
