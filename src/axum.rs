@@ -49,17 +49,19 @@ use std::future::Future;
 use ::axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use ::axum::response::{IntoResponse, Response};
 use ::http::request::Parts;
-use hyper::upgrade::{OnUpgrade, Upgraded};
-use hyper_util::rt::TokioIo;
+use ::hyper::upgrade::OnUpgrade;
 
 use crate::Config;
 use crate::handshake::{Accept, HandshakeError, Request};
 use crate::http::{Rejection, accept_request, request_from_parts, wants_websocket};
+use crate::hyper::spawn_upgraded;
 
-/// The socket [`WebSocketUpgrade::on_upgrade`] hands to its callback.
-pub type WebSocket = crate::tokio::WebSocket<TokioIo<Upgraded>>;
+/// The socket [`WebSocketUpgrade::on_upgrade`] hands to its callback: the
+/// tokio adapter over the connection hyper upgraded (the same type as
+/// [`rfc6455::hyper::WebSocket`](crate::hyper::WebSocket)).
+pub type WebSocket = crate::hyper::WebSocket;
 
-type FailedUpgrade = Box<dyn FnOnce(hyper::Error) + Send>;
+type FailedUpgrade = Box<dyn FnOnce(::hyper::Error) + Send>;
 
 /// An extractor for a WebSocket upgrade request, checked as RFC 6455
 /// §4.2.1 requires. See the [module documentation](self).
@@ -128,7 +130,7 @@ impl WebSocketUpgrade {
     #[must_use]
     pub fn on_failed_upgrade<F>(mut self, callback: F) -> Self
     where
-        F: FnOnce(hyper::Error) + Send + 'static,
+        F: FnOnce(::hyper::Error) + Send + 'static,
     {
         self.on_failed_upgrade = Some(Box::new(callback));
         self
@@ -149,19 +151,10 @@ impl WebSocketUpgrade {
             Ok(accepted) => accepted,
             Err(rejection) => return rejection.into_response(),
         };
-        let on_upgrade = self.on_upgrade;
-        let on_failed_upgrade = self.on_failed_upgrade;
-        tokio::spawn(async move {
-            match on_upgrade.await {
-                Ok(upgraded) => {
-                    let socket = WebSocket::from_connection(TokioIo::new(upgraded), conn);
-                    callback(socket).await;
-                }
-                Err(error) => {
-                    if let Some(report) = on_failed_upgrade {
-                        report(error);
-                    }
-                }
+        let failed = self.on_failed_upgrade;
+        spawn_upgraded(self.on_upgrade, conn, callback, move |error| {
+            if let Some(report) = failed {
+                report(error);
             }
         });
         response.map(|()| ::axum::body::Body::empty())

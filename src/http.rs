@@ -126,10 +126,11 @@ pub fn wants_websocket(headers: &HeaderMap) -> bool {
 /// [`Request`], for a server that wants to look at it (path, origin,
 /// offered subprotocols) before [`accept_request`].
 pub fn request_from_parts(parts: &::http::request::Parts) -> Result<Request, Rejection> {
-    check(&parts.method, parts.version, &parts.uri, &parts.headers)
+    check_head(&parts.method, parts.version, &parts.uri, &parts.headers)
 }
 
-fn check(
+/// [`request_from_parts`] for the pieces of a head.
+pub(crate) fn check_head(
     method: &Method,
     version: Version,
     uri: &Uri,
@@ -163,7 +164,7 @@ pub fn accept<B>(
     config: &Config,
     options: Accept,
 ) -> Result<(::http::Response<()>, Connection), Rejection> {
-    let checked = check(
+    let checked = check_head(
         request.method(),
         request.version(),
         request.uri(),
@@ -452,7 +453,7 @@ mod tests {
         ];
         for (i, (edit, status)) in edits.iter().enumerate() {
             let request = edit(valid()).body(()).unwrap();
-            let ours = check(
+            let ours = check_head(
                 request.method(),
                 request.version(),
                 request.uri(),

@@ -90,6 +90,8 @@ pub mod frame;
 pub mod handshake;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod mask;
 mod message;
 mod prepared;

@@ -1,6 +1,7 @@
 //! The server side of the scenario suite (`tests/scenarios/`) through axum
-//! (`rfc6455::axum::WebSocketUpgrade`) and through a bare hyper service
-//! (`rfc6455::http`), over loopback TCP; and requests that hyper's HTTP
+//! (`rfc6455::axum::WebSocketUpgrade`), through a bare hyper service
+//! calling `rfc6455::http`, and through `rfc6455::hyper::upgrade`, over
+//! loopback TCP; and requests that hyper's HTTP
 //! parser takes but RFC 6455 forbids, which must get the byte handshake's
 //! status.
 
@@ -26,11 +27,6 @@ macro_rules! server_suite {
                     run_server::<$subject, _>(scenarios::cases::$case::default());
                 }
             )*
-
-            #[test]
-            fn malformed() {
-                scenarios::cases::malformed::<$subject>();
-            }
         }
     };
 }
@@ -39,6 +35,7 @@ macro_rules! both {
     ($($name:ident: $case:ident),* $(,)?) => {
         server_suite!(axum, scenarios::http::Axum; $($name: $case),*);
         server_suite!(hyper, scenarios::http::Hyper; $($name: $case),*);
+        server_suite!(hyper_upgrade, scenarios::http::HyperUpgrade; $($name: $case),*);
     };
 }
 
@@ -51,6 +48,19 @@ both!(text: Text, binary: Binary, fragmented: Fragmented,
     invalid_utf8: InvalidUtf8, back_pressure: BackPressure,
     keepalive_timeout: KeepaliveTimeout, keepalive_answered: KeepaliveAnswered,
     close_timeout: CloseTimeout);
+
+/// A request that is no upgrade gets a 400 (`rfc6455::hyper::upgrade`
+/// answers every request as an upgrade too, but keeps the error to itself:
+/// `forbidden_requests_get_our_status_hyper_upgrade` covers it).
+#[test]
+fn malformed_axum() {
+    scenarios::cases::malformed::<scenarios::http::Axum>();
+}
+
+#[test]
+fn malformed_hyper() {
+    scenarios::cases::malformed::<scenarios::http::Hyper>();
+}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -191,7 +201,13 @@ fn forbidden_requests_get_our_status(stack: Stack) {
         stream.read_to_end(&mut reply).unwrap();
         let (status, head, body) = status_and_head(&reply);
         assert_eq!(status, expected_status, "{what} via {stack:?}: {head}");
-        assert_eq!(server.join().unwrap(), Some(expected.clone()), "{what}");
+        let seen = server.join().unwrap();
+        if stack == Stack::HyperUpgrade {
+            // The helper answers refusals itself; the connection just ends.
+            assert_eq!(seen, Some(HandshakeError::UnexpectedEof), "{what}");
+        } else {
+            assert_eq!(seen, Some(expected.clone()), "{what}");
+        }
         assert!(body.contains(&expected.to_string()), "{what}: {body}");
         // The same fields as the byte handshake's refusal (hyper adds a
         // Date).
@@ -230,6 +246,11 @@ fn subprotocol_choice(stack: Stack) {
     assert_eq!(peer.expect_message(), Message::text("hi"));
     peer.close(CloseCode::NORMAL, "");
     assert_eq!(server.join().unwrap(), None);
+}
+
+#[test]
+fn forbidden_requests_get_our_status_hyper_upgrade() {
+    forbidden_requests_get_our_status(Stack::HyperUpgrade);
 }
 
 #[test]
@@ -278,4 +299,9 @@ fn frames_with_the_request_axum() {
 #[test]
 fn frames_with_the_request_hyper() {
     frames_with_the_request(Stack::Hyper);
+}
+
+#[test]
+fn frames_with_the_request_hyper_upgrade() {
+    frames_with_the_request(Stack::HyperUpgrade);
 }

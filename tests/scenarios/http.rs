@@ -25,12 +25,17 @@ pub trait Via: Send + Sync + 'static {
 pub struct ViaAxum;
 /// Through a hyper service calling `rfc6455::http`.
 pub struct ViaHyper;
+/// Through `rfc6455::hyper::upgrade` as the hyper service.
+pub struct ViaHyperUpgrade;
 
 impl Via for ViaAxum {
     const STACK: Stack = Stack::Axum;
 }
 impl Via for ViaHyper {
     const STACK: Stack = Stack::Hyper;
+}
+impl Via for ViaHyperUpgrade {
+    const STACK: Stack = Stack::HyperUpgrade;
 }
 
 /// A subject served by an HTTP stack, on a current-thread runtime of its
@@ -43,6 +48,7 @@ pub struct Served<V> {
 
 pub type Axum = Served<ViaAxum>;
 pub type Hyper = Served<ViaHyper>;
+pub type HyperUpgrade = Served<ViaHyperUpgrade>;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

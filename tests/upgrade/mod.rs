@@ -34,6 +34,10 @@ pub enum Stack {
     Axum,
     /// A hyper `service_fn` calling `rfc6455::http` directly.
     Hyper,
+    /// `rfc6455::hyper::upgrade` as the hyper service. It accepts with
+    /// `Accept::new()` (no [`Choose`]) and keeps refusals to itself: a
+    /// refused request's outcome is `UnexpectedEof` once hyper closes.
+    HyperUpgrade,
 }
 
 /// What the server decides for a checked request.
@@ -86,6 +90,23 @@ pub async fn serve_one(
             let service = hyper::service::service_fn(move |request| {
                 let response = hyper_route(request, &config, &choose, &slot);
                 async move { Ok::<_, Infallible>(response) }
+            });
+            tokio::spawn(
+                http1::Builder::new()
+                    .serve_connection(io, service)
+                    .with_upgrades(),
+            );
+        }
+        Stack::HyperUpgrade => {
+            let _ = choose;
+            let service = hyper::service::service_fn(move |request| {
+                let slot = Arc::clone(&slot);
+                rfc6455::hyper::upgrade(
+                    request,
+                    config.clone(),
+                    Accept::new(),
+                    move |socket| async move { report(&slot, Ok(socket)) },
+                )
             });
             tokio::spawn(
                 http1::Builder::new()
