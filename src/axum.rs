@@ -1,4 +1,4 @@
-//! An [axum](::axum) extractor for WebSocket upgrades (feature `axum`).
+//! An [axum](https://docs.rs/axum/0.8) extractor for WebSocket upgrades (feature `axum`).
 //!
 //! [`WebSocketUpgrade`] has the shape of axum's own
 //! `axum::extract::ws::WebSocketUpgrade`, so switching is a change of

@@ -1,4 +1,4 @@
-//! The opening handshake over the [`http`](::http) crate's types, for
+//! The opening handshake over the `http` crate's types, for
 //! servers and clients whose own HTTP stack (hyper, axum, ...) parsed the
 //! head (feature `http`).
 //!

@@ -1,4 +1,4 @@
-//! WebSocket upgrades in a [hyper](::hyper) 1.x service (feature `hyper`).
+//! WebSocket upgrades in a [hyper](https://docs.rs/hyper/1) 1.x service (feature `hyper`).
 //!
 //! [`accept`] is the whole server side of the opening handshake for a
 //! request hyper parsed ([`upgrade`] the same as a service function): it checks the request and negotiates as
