@@ -26,6 +26,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha1::{Digest, Sha1};
 
+mod answer;
 mod client;
 mod error;
 mod extensions;
@@ -46,11 +47,11 @@ pub use server::{Accept, ServerHandshake};
 pub use url::ClientRequest;
 
 #[cfg(feature = "http")]
+pub(crate) use answer::{Agreement, Refusal};
+#[cfg(feature = "http")]
 pub(crate) use headers::{comma_list, trim_ows};
 #[cfg(feature = "http")]
 pub(crate) use request::check_request;
-#[cfg(feature = "http")]
-pub(crate) use server::{Agreement, Refusal};
 
 /// The GUID that RFC 6455 §1.3 appends to the key.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
