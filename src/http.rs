@@ -358,6 +358,11 @@ impl ClientHandshake {
     /// On success call [`into_connection`](Self::into_connection) and run
     /// the connection on the stream the stack hands over.
     ///
+    /// The request bytes in [`pending_output`](Self::pending_output) are
+    /// dropped: the HTTP stack sent the request, from
+    /// [`http_request`](Self::http_request). Call this only once, before
+    /// any [`receive_data`](Self::receive_data).
+    ///
     /// A status other than 101 gives
     /// [`UnexpectedStatus`](HandshakeError::UnexpectedStatus) with an empty
     /// body (the body belongs to the HTTP stack). Errors are sticky.
@@ -382,7 +387,7 @@ impl ClientHandshake {
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Result<Response, HandshakeError> {
-        self.check_waiting()?;
+        self.sent_elsewhere()?;
         let status = status.as_u16();
         let headers = Headers::from(headers);
         // RFC 6455 §4.1: "If the status code received from the server is
@@ -689,9 +694,14 @@ mod tests {
             .header("Sec-WebSocket-Protocol", "chat")
             .body(())
             .unwrap();
+        assert!(!hs.pending_output().is_empty());
         let response = hs.receive_http_response(&ok).unwrap();
         assert_eq!(response.subprotocol(), Some("chat"));
-        assert_eq!(hs.into_connection().unwrap().subprotocol(), Some("chat"));
+        // The HTTP stack sent the request: none of it goes out again.
+        assert!(hs.pending_output().is_empty());
+        let conn = hs.into_connection().unwrap();
+        assert_eq!(conn.subprotocol(), Some("chat"));
+        assert!(conn.pending_output().is_empty());
 
         let mut hs = client();
         let wrong = answer(101)

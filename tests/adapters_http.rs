@@ -305,3 +305,75 @@ fn frames_with_the_request_hyper() {
 fn frames_with_the_request_hyper_upgrade() {
     frames_with_the_request(Stack::HyperUpgrade);
 }
+
+/// A client whose own HTTP stack sends the request: hyper's HTTP/1.1
+/// client sends `ClientHandshake::http_request`, the answer is checked with
+/// `receive_http_response`, and the connection hyper upgrades carries the
+/// messages. The server is the byte handshake, which sees the header that
+/// rode along.
+#[test]
+fn hyper_client_sends_the_request() {
+    use http_body_util::Empty;
+    use hyper_util::rt::TokioIo;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut hs = ServerHandshake::new(&Config::default());
+        let mut buf = [0; 4096];
+        let request = loop {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "client left during the handshake");
+            if let Some(request) = hs.receive_data(&buf[..n]).unwrap() {
+                break request;
+            }
+        };
+        assert_eq!(request.headers().get_str("authorization"), Some("Bearer 1"));
+        let accept = Accept::new().subprotocol_from(&request, &["chat"]);
+        let mut peer = Peer::new(stream, hs.accept(&request, accept).unwrap());
+        let message = peer.expect_message();
+        peer.send(&message);
+        peer.expect_message()
+    });
+
+    runtime().block_on(async move {
+        let request = ::http::Request::get(format!("ws://127.0.0.1:{port}/chat"))
+            .header("Authorization", "Bearer 1")
+            .header("Sec-WebSocket-Protocol", "chat")
+            .body(())
+            .unwrap();
+        let request = ClientRequest::try_from(request).unwrap();
+        let mut hs = ClientHandshake::new(request, &Config::default()).unwrap();
+        let sent = hs
+            .http_request()
+            .unwrap()
+            .map(|()| Empty::<bytes::Bytes>::new());
+
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (mut sender, connection) = ::hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            .await
+            .unwrap();
+        tokio::spawn(connection.with_upgrades());
+        let response = tokio::time::timeout(PATIENCE, sender.send_request(sent))
+            .await
+            .unwrap()
+            .unwrap();
+        let checked = hs.receive_http_response(&response).unwrap();
+        assert_eq!(checked.subprotocol(), Some("chat"));
+        let upgraded = ::hyper::upgrade::on(response).await.unwrap();
+        let mut ws = rfc6455::tokio::WebSocket::from_connection(
+            TokioIo::new(upgraded),
+            hs.into_connection().unwrap(),
+        );
+        ws.send(Message::text("over hyper")).await.unwrap();
+        let echo = tokio::time::timeout(PATIENCE, ws.read()).await.unwrap();
+        assert_eq!(echo.unwrap(), Message::text("over hyper"));
+        ws.send(Message::binary(vec![1, 2, 3])).await.unwrap();
+        ws.flush().await.unwrap();
+    });
+    assert_eq!(server.join().unwrap(), Message::binary(vec![1, 2, 3]));
+}

@@ -313,11 +313,15 @@ impl ClientHandshake {
         error
     }
 
-    /// Whether the handshake is still waiting for the response head.
+    /// Checks that the handshake still waits for the response head, and
+    /// drops the request bytes: another HTTP stack sent the request.
     #[cfg(feature = "http")]
-    pub(crate) fn check_waiting(&self) -> Result<(), HandshakeError> {
+    pub(crate) fn sent_elsewhere(&mut self) -> Result<(), HandshakeError> {
         match &self.state {
-            State::Reading => Ok(()),
+            State::Reading => {
+                self.output = Vec::new();
+                Ok(())
+            }
             State::Failed(e) => Err(e.clone()),
             State::Body { .. } | State::Done { .. } => Err(HandshakeError::NotComplete),
         }
