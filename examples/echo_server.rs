@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example echo_server -- --addr 127.0.0.1:9002 --adapter tokio|std [--threads N]
 //! cargo run --release --features deflate --example echo_server -- --addr 127.0.0.1:9002 --adapter tokio --deflate
+//! cargo run --release --example echo_server -- --addr 127.0.0.1:9443 --adapter std --tls-cert cert.pem --tls-key key.pem
 //! ```
 //!
 //! - `--addr HOST:PORT` (required): where to listen.
@@ -14,20 +15,31 @@
 //! - `--deflate`: accept permessage-deflate (RFC 7692) when a client offers
 //!   it, with `DeflateConfig::default()`. Needs the `deflate` feature; the
 //!   server refuses to start if it was built without it.
+//! - `--tls-cert FILE --tls-key FILE`: serve `wss://` with this certificate
+//!   chain and private key (PEM files, the key in PKCS#8, PKCS#1 or SEC1
+//!   form). `tokio` runs the TLS handshake with tokio-rustls
+//!   (`rfc6455::tokio::accept_tls_with_config`), `std` with a
+//!   `rustls::StreamOwned`; either way it counts against the handshake
+//!   timeout.
 //!
 //! At most one line is logged per connection, to stderr, when it ends
 //! badly; a bad client never stops the server.
 
 use std::convert::Infallible;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rfc6455::handshake::Accept;
 use rfc6455::{Config, blocking};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-const USAGE: &str =
-    "usage: echo_server --addr HOST:PORT --adapter tokio|std [--threads N] [--deflate]";
+const USAGE: &str = "usage: echo_server --addr HOST:PORT --adapter tokio|std [--threads N] \
+     [--deflate] [--tls-cert FILE --tls-key FILE]";
 
 /// Limits large enough for the Autobahn testsuite (up to 16 MiB messages),
 /// with permessage-deflate accepted when `deflate` is set.
@@ -51,10 +63,29 @@ struct Args {
     tokio: bool,
     threads: Option<usize>,
     deflate: bool,
+    tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// The TLS configuration from a PEM certificate chain and private key.
+fn tls_config(cert: &PathBuf, key: &PathBuf) -> Result<Arc<rustls::ServerConfig>, String> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!("--tls-cert {}: no certificate", cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("--tls-cert/--tls-key: {e}"))?;
+    Ok(Arc::new(config))
 }
 
 fn parse_args() -> Result<Args, String> {
     let (mut addr, mut adapter, mut threads, mut deflate) = (None, None, None, false);
+    let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -71,6 +102,8 @@ fn parse_args() -> Result<Args, String> {
                 let n: usize = value()?.parse().map_err(|e| format!("--threads: {e}"))?;
                 threads = Some(n.max(1));
             }
+            "--tls-cert" => cert = Some(value()?.into()),
+            "--tls-key" => key = Some(value()?.into()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -80,11 +113,17 @@ fn parse_args() -> Result<Args, String> {
         _ => return Err("--adapter must be tokio or std".into()),
     };
     let addr = addr.ok_or("--addr is required")?;
+    let tls = match (cert, key) {
+        (Some(cert), Some(key)) => Some(tls_config(&cert, &key)?),
+        (None, None) => None,
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
     Ok(Args {
         addr,
         tokio,
         threads,
         deflate,
+        tls,
     })
 }
 
@@ -99,9 +138,9 @@ fn main() -> ExitCode {
     };
     let config = config(args.deflate);
     let served = if args.tokio {
-        serve_tokio(args.addr, args.threads, config)
+        serve_tokio(args.addr, args.threads, config, args.tls)
     } else {
-        serve_std(args.addr, config)
+        serve_std(args.addr, config, args.tls)
     };
     if let Err(e) = served {
         eprintln!("echo_server: {e}");
@@ -113,15 +152,24 @@ fn main() -> ExitCode {
 /// Logs how a connection ended, unless it ended with a closing handshake.
 fn log_end(peer: SocketAddr, error: &rfc6455::blocking::Error) {
     if !matches!(error, blocking::Error::Closed(_)) {
-        eprintln!("{peer}: {error}");
+        // The cause too, when there is one (a TLS error's rustls error).
+        match std::error::Error::source(error) {
+            Some(cause) => eprintln!("{peer}: {error}: {cause}"),
+            None => eprintln!("{peer}: {error}"),
+        }
     }
 }
 
-fn serve_std(addr: SocketAddr, config: Config) -> std::io::Result<()> {
+fn serve_std(
+    addr: SocketAddr,
+    config: Config,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr)?;
     eprintln!(
-        "echo_server (std) listening on {}{}",
+        "echo_server (std) listening on {}{}{}",
         listener.local_addr()?,
+        tls_note(&tls),
         deflate_note(&config)
     );
     loop {
@@ -133,17 +181,35 @@ fn serve_std(addr: SocketAddr, config: Config) -> std::io::Result<()> {
                 continue;
             }
         };
-        let config = config.clone();
+        let (config, tls) = (config.clone(), tls.clone());
         std::thread::spawn(move || {
-            let Err(end) = echo_std(stream, config);
+            let Err(end) = echo_std(stream, config, tls);
             log_end(peer, &end);
         });
     }
 }
 
 /// Echoes until the connection ends; returns how it ended.
-fn echo_std(stream: TcpStream, config: Config) -> Result<Infallible, blocking::Error> {
+fn echo_std(
+    stream: TcpStream,
+    config: Config,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<Infallible, blocking::Error> {
     stream.set_nodelay(true)?;
+    match tls {
+        // The TLS handshake runs in the WebSocket handshake's first reads.
+        Some(tls) => {
+            let conn = rustls::ServerConnection::new(tls).map_err(std::io::Error::other)?;
+            echo_std_over(rustls::StreamOwned::new(conn, stream), config)
+        }
+        None => echo_std_over(stream, config),
+    }
+}
+
+fn echo_std_over<S: Read + Write + 'static>(
+    stream: S,
+    config: Config,
+) -> Result<Infallible, blocking::Error> {
     let mut ws = blocking::accept_with_config(stream, config, |_| Ok(Accept::new()))?;
     loop {
         let message = ws.read()?;
@@ -155,13 +221,36 @@ fn echo_std(stream: TcpStream, config: Config) -> Result<Infallible, blocking::E
 async fn echo_tokio(
     stream: tokio::net::TcpStream,
     config: Config,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) -> Result<Infallible, rfc6455::tokio::Error> {
+    use rfc6455::tokio::{accept_tls_with_config, accept_with_config};
     stream.set_nodelay(true)?;
-    let mut ws = rfc6455::tokio::accept_with_config(stream, config, |_| Ok(Accept::new())).await?;
+    match tls {
+        Some(tls) => {
+            let ws = accept_tls_with_config(stream, tls, config, |_| Ok(Accept::new())).await?;
+            echo_tokio_over(ws).await
+        }
+        None => {
+            echo_tokio_over(accept_with_config(stream, config, |_| Ok(Accept::new())).await?).await
+        }
+    }
+}
+
+async fn echo_tokio_over<S>(
+    mut ws: rfc6455::tokio::WebSocket<S>,
+) -> Result<Infallible, rfc6455::tokio::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     loop {
         let message = ws.read().await?;
         ws.send(message).await?;
     }
+}
+
+/// Says whether TLS is on, for the "listening" line.
+fn tls_note(tls: &Option<Arc<rustls::ServerConfig>>) -> &'static str {
+    if tls.is_some() { " (wss://, TLS)" } else { "" }
 }
 
 /// Says whether permessage-deflate is on, for the "listening" line.
@@ -174,7 +263,12 @@ fn deflate_note(config: &Config) -> &'static str {
     ""
 }
 
-fn serve_tokio(addr: SocketAddr, threads: Option<usize>, config: Config) -> std::io::Result<()> {
+fn serve_tokio(
+    addr: SocketAddr,
+    threads: Option<usize>,
+    config: Config,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<()> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = threads {
         builder.worker_threads(n);
@@ -182,8 +276,9 @@ fn serve_tokio(addr: SocketAddr, threads: Option<usize>, config: Config) -> std:
     builder.enable_all().build()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         eprintln!(
-            "echo_server (tokio) listening on {}{}",
+            "echo_server (tokio) listening on {}{}{}",
             listener.local_addr()?,
+            tls_note(&tls),
             deflate_note(&config)
         );
         loop {
@@ -195,9 +290,9 @@ fn serve_tokio(addr: SocketAddr, threads: Option<usize>, config: Config) -> std:
                     continue;
                 }
             };
-            let config = config.clone();
+            let (config, tls) = (config.clone(), tls.clone());
             tokio::spawn(async move {
-                let Err(end) = echo_tokio(stream, config).await;
+                let Err(end) = echo_tokio(stream, config, tls).await;
                 log_end(peer, &end);
             });
         }

@@ -1,11 +1,13 @@
 //! What the blocking and tokio adapters share: their error type, the
-//! rejection an accept callback returns, and a common face for the two
-//! handshake state machines. No I/O here either.
+//! rejection an accept callback returns, and a common face for the
+//! handshake state machines (and a proxy's tunnel). No I/O here either;
+//! what `connect` shares is in `connect/`.
 
 use std::io;
 
+use crate::connect::{ProxyError, TlsFailure, Tunnel};
 use crate::handshake::{ClientHandshake, HandshakeError, Request, Response, ServerHandshake};
-use crate::{CloseCode, CloseFrame, Connection, ProtocolError, SendError};
+use crate::{CloseFrame, Config, Connection, Event, Outcome, ProtocolError, Role, SendError};
 
 /// The error of the blocking and tokio adapters.
 ///
@@ -54,8 +56,46 @@ pub enum Error {
     Handshake(#[from] HandshakeError),
     /// The opening handshake did not complete within
     /// [`Config::handshake_timeout`](crate::Config::handshake_timeout).
+    /// For a client this covers connecting, the proxy's tunnel and the TLS
+    /// handshake too.
     #[error("the opening handshake did not complete in time")]
     HandshakeTimeout,
+    /// The TLS handshake failed (with the `rustls` feature): `kind` says
+    /// why in a word ([`TlsFailure`]), `source` is the cause, a
+    /// `rustls::Error` when rustls refused something.
+    ///
+    /// ```
+    /// # #[cfg(feature = "rustls")] {
+    /// use rfc6455::blocking::{Error, TlsFailure};
+    ///
+    /// # fn f(error: Error) {
+    /// match error {
+    ///     Error::Tls { kind: TlsFailure::WrongHostName, .. } => eprintln!("check the URL's host"),
+    ///     Error::Tls { kind, source } => eprintln!("{kind}: {source}"),
+    ///     other => eprintln!("{other}"),
+    /// }
+    /// # } }
+    /// ```
+    #[error("TLS failed: {kind}")]
+    Tls {
+        /// What failed.
+        kind: TlsFailure,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A `wss://` connection cannot be made as configured: the crate was
+    /// built without the `rustls` feature, no root certificates are
+    /// available (enable `rustls-webpki-roots` or `rustls-native-roots`,
+    /// or pass a `ClientConfig`), or the host is no name TLS can check.
+    /// Nothing was sent.
+    #[error("wss:// unavailable: {0}")]
+    TlsUnavailable(&'static str),
+    /// The HTTP proxy did not open a tunnel: it refused
+    /// ([`ProxyError::Refused`], with its status), answered badly or
+    /// closed the connection.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
     /// The transport failed. With the blocking adapter this includes
     /// `WouldBlock` and `TimedOut` from a non-blocking socket or a socket
     /// timeout: see [`is_would_block`](Error::is_would_block).
@@ -89,21 +129,51 @@ pub(crate) fn would_block(error: &io::Error) -> bool {
 }
 
 /// The error that reports how a connection ended, once
-/// [`Connection::should_close_transport`] is true. `closed` is the close
-/// event the connection delivered, if any.
-pub(crate) fn end_of_connection(conn: &mut Connection, closed: Option<&CloseFrame>) -> Error {
-    match (conn.next_event(), closed) {
-        (Err(e), _) => Error::Protocol(e),
-        (_, Some(frame)) if frame.code != CloseCode::ABNORMAL => Error::Closed(frame.clone()),
-        _ => Error::AbnormalClose,
+/// [`Connection::should_close_transport`] is true: the core's
+/// [`Outcome`], as the adapters' [`Error`].
+pub(crate) fn end_of_connection(conn: &Connection) -> Error {
+    match conn.outcome() {
+        Some(Outcome::Clean(frame)) => Error::Closed(frame.clone()),
+        Some(Outcome::Failed(e)) => Error::Protocol(e.clone()),
+        Some(Outcome::Abnormal) | None => Error::AbnormalClose,
     }
 }
 
-/// The error reported when `wss://` is asked of an adapter without TLS.
-pub(crate) fn no_tls() -> Error {
-    Error::Handshake(HandshakeError::InvalidUrl {
-        reason: "wss:// needs TLS, which the adapters' connect does not provide",
-    })
+/// Whether a read hands `event` to its caller. The event-level read
+/// (`every`) takes every event but [`Event::Abnormal`], which is the end
+/// and is reported as the error that ends the connection; the
+/// message-level read takes messages and, with streaming receive, pieces.
+pub(crate) fn wanted(event: &Event, every: bool) -> bool {
+    match event {
+        Event::Abnormal => false,
+        Event::Message(_) | Event::Piece { .. } => true,
+        _ => every,
+    }
+}
+
+/// The connection for a stream whose opening handshake was done elsewhere
+/// (an HTTP server's upgrade), with `leftover`, the bytes read past the
+/// handshake, already received.
+pub(crate) fn upgraded(role: Role, config: Config, leftover: &[u8]) -> Connection {
+    let mut conn = Connection::new(role, config);
+    conn.receive_data(leftover);
+    conn
+}
+
+/// Hands a failed read to the connection: a reset after the peer's close
+/// frame is just how the connection ended (the peer closed the socket
+/// without waiting for our echo), so it counts as the end of the stream.
+/// Any other error is returned; unless it only means "not now", the
+/// transport is gone and the connection is told so.
+pub(crate) fn read_failed(conn: &mut Connection, error: io::Error) -> Result<(), io::Error> {
+    let closed_by_peer = matches!(conn.outcome(), Some(Outcome::Clean(_)));
+    if !would_block(&error) {
+        conn.receive_eof();
+        if closed_by_peer {
+            return Ok(());
+        }
+    }
+    Err(error)
 }
 
 /// A refusal of an opening handshake: what an `accept_with` callback
@@ -179,16 +249,19 @@ impl Reject {
 pub(crate) trait Handshake {
     /// What a completed handshake yields.
     type Done;
+    /// Why it failed.
+    type Error: Into<Error>;
     fn pending_output(&self) -> &[u8];
     fn consume_output(&mut self, n: usize);
-    fn receive_data(&mut self, data: &[u8]) -> Result<Option<Self::Done>, HandshakeError>;
-    fn receive_eof(&mut self) -> HandshakeError;
+    fn receive_data(&mut self, data: &[u8]) -> Result<Option<Self::Done>, Self::Error>;
+    fn receive_eof(&mut self) -> Self::Error;
 }
 
 macro_rules! impl_handshake {
     ($ty:ty, $done:ty) => {
         impl Handshake for $ty {
             type Done = $done;
+            type Error = HandshakeError;
             fn pending_output(&self) -> &[u8] {
                 <$ty>::pending_output(self)
             }
@@ -209,3 +282,21 @@ macro_rules! impl_handshake {
 
 impl_handshake!(ServerHandshake, Request);
 impl_handshake!(ClientHandshake, Response);
+
+/// A proxy's tunnel is opened by the same loop.
+impl Handshake for Tunnel {
+    type Done = ();
+    type Error = ProxyError;
+    fn pending_output(&self) -> &[u8] {
+        Tunnel::pending_output(self)
+    }
+    fn consume_output(&mut self, n: usize) {
+        Tunnel::consume_output(self, n)
+    }
+    fn receive_data(&mut self, data: &[u8]) -> Result<Option<()>, ProxyError> {
+        Tunnel::receive_data(self, data)
+    }
+    fn receive_eof(&mut self) -> ProxyError {
+        Tunnel::receive_eof(self)
+    }
+}

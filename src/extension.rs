@@ -13,7 +13,7 @@ use crate::handshake::{ExtensionOffer, HandshakeError};
 use crate::{Config, ProtocolError};
 
 /// One negotiated extension, as the connection drives it.
-pub(crate) trait Extension: Send {
+pub(crate) trait Extension: Send + Sync {
     /// The RSV bits the extension may set on the first frame of a data
     /// message (never on continuation or control frames).
     fn rsv_bits(&self) -> u8;

@@ -22,8 +22,8 @@
 
 use bytes::BufMut;
 
-use crate::ProtocolError;
 pub use crate::mask::apply_mask;
+use crate::{MessageKind, ProtocolError};
 
 /// The longest possible header: 2 bytes, an 8-byte length and a 4-byte key.
 pub const MAX_HEADER_LEN: usize = 14;
@@ -78,6 +78,26 @@ impl OpCode {
     /// Whether this is a control frame's opcode (close, ping, pong).
     pub fn is_control(self) -> bool {
         self.bits() & 0x8 != 0
+    }
+
+    /// The kind of message a frame with this opcode starts: text or
+    /// binary, `None` for continuation and control frames.
+    pub fn message_kind(self) -> Option<MessageKind> {
+        match self {
+            OpCode::Text => Some(MessageKind::Text),
+            OpCode::Binary => Some(MessageKind::Binary),
+            _ => None,
+        }
+    }
+}
+
+impl From<MessageKind> for OpCode {
+    /// The opcode of the first frame of a message of this kind.
+    fn from(kind: MessageKind) -> OpCode {
+        match kind {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        }
     }
 }
 

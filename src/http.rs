@@ -86,7 +86,7 @@ use ::http::{Method, StatusCode, Uri, Version};
 
 use crate::handshake::{
     Accept, Agreement, ClientHandshake, ClientRequest, HandshakeError, Headers, Refusal, Request,
-    Response, check_request, comma_list, trim_ows,
+    Response, ResponseHead, check_request, comma_list, trim_ows,
 };
 use crate::{Config, Connection};
 
@@ -370,7 +370,7 @@ impl ClientHandshake {
         &mut self,
         response: &::http::Response<B>,
     ) -> Result<Response, HandshakeError> {
-        self.receive_http_head(response.status(), response.headers())
+        self.receive_http_head(response.version(), response.status(), response.headers())
     }
 
     /// [`receive_http_response`](Self::receive_http_response) for the head
@@ -379,11 +379,12 @@ impl ClientHandshake {
         &mut self,
         parts: &::http::response::Parts,
     ) -> Result<Response, HandshakeError> {
-        self.receive_http_head(parts.status, &parts.headers)
+        self.receive_http_head(parts.version, parts.status, &parts.headers)
     }
 
     fn receive_http_head(
         &mut self,
+        version: Version,
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Result<Response, HandshakeError> {
@@ -394,7 +395,12 @@ impl ClientHandshake {
         // not 101, the client handles the response per HTTP procedures."
         // Here, as for bytes: it is reported to the application.
         let result = if status == 101 {
-            self.accepted(status, headers, Vec::new())
+            let head = ResponseHead {
+                http11: version >= Version::HTTP_11,
+                status,
+                headers,
+            };
+            self.accepted(head, Vec::new())
         } else {
             Err(HandshakeError::UnexpectedStatus {
                 status,

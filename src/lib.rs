@@ -88,6 +88,8 @@ pub mod axum;
 pub mod blocking;
 mod close;
 mod config;
+#[cfg(any(feature = "std", feature = "tokio"))]
+mod connect;
 mod connection;
 #[cfg(feature = "deflate")]
 pub mod deflate;
@@ -108,7 +110,7 @@ mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Role};
-pub use connection::{Connection, Event, State};
+pub use connection::{Connection, Event, Outcome, State};
 pub use error::{ProtocolError, SendError};
 pub use handshake::{ClientHandshake, ClientRequest, HandshakeError, ServerHandshake};
 pub use message::{Message, MessageKind};

@@ -86,7 +86,7 @@ impl PreparedMessage {
         use crate::deflate::{DeflateParams, Deflater};
 
         let mut prepared = PreparedMessage::new(message);
-        let window_bits = window_bits.clamp(8, 15);
+        let window_bits = crate::deflate::clamp_bits(window_bits);
         let params = DeflateParams {
             send_max_window_bits: window_bits,
             send_no_context_takeover: true,
@@ -123,10 +123,7 @@ impl PreparedMessage {
     }
 
     pub(crate) fn opcode(&self) -> OpCode {
-        match self.kind {
-            MessageKind::Text => OpCode::Text,
-            MessageKind::Binary => OpCode::Binary,
-        }
+        self.kind.into()
     }
 
     /// The whole frame as a server sends it, uncompressed.
@@ -142,10 +139,7 @@ impl PreparedMessage {
 
 /// A single unmasked frame carrying `payload`.
 fn server_frame(kind: MessageKind, rsv: u8, payload: &[u8]) -> Bytes {
-    let opcode = match kind {
-        MessageKind::Text => OpCode::Text,
-        MessageKind::Binary => OpCode::Binary,
-    };
+    let opcode = OpCode::from(kind);
     let header = FrameHeader {
         fin: true,
         rsv,

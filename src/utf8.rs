@@ -251,6 +251,12 @@ impl Utf8Validator {
         self.partial_len == 0
     }
 
+    /// How many bytes at the end of what was fed begin a code point that
+    /// has not arrived whole (0 to 3).
+    pub(crate) fn pending_len(&self) -> usize {
+        usize::from(self.partial_len)
+    }
+
     /// Forgets everything seen, ready for a new text.
     pub fn reset(&mut self) {
         self.partial_len = 0;

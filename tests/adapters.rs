@@ -19,7 +19,7 @@ macro_rules! suite {
                 abrupt_eof: AbruptEof, protocol_violation: ProtocolViolation,
                 invalid_utf8: InvalidUtf8, back_pressure: BackPressure,
                 keepalive_timeout: KeepaliveTimeout, keepalive_answered: KeepaliveAnswered,
-                close_timeout: CloseTimeout);
+                close_timeout: CloseTimeout, manual_pong: ManualPong, streaming: Streaming);
 
             suite!(@fn $subject; handshake_timeouts, connect_timeout, rejected, malformed,
                 subprotocols, from_upgraded);

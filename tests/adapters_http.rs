@@ -47,7 +47,7 @@ both!(text: Text, binary: Binary, fragmented: Fragmented,
     abrupt_eof: AbruptEof, protocol_violation: ProtocolViolation,
     invalid_utf8: InvalidUtf8, back_pressure: BackPressure,
     keepalive_timeout: KeepaliveTimeout, keepalive_answered: KeepaliveAnswered,
-    close_timeout: CloseTimeout);
+    close_timeout: CloseTimeout, manual_pong: ManualPong, streaming: Streaming);
 
 /// A request that is no upgrade gets a 400 (`rfc6455::hyper::upgrade`
 /// answers every request as an upgrade too, but keeps the error to itself:

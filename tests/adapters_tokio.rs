@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rfc6455::handshake::ClientRequest;
-use rfc6455::tokio::{Error, WebSocket};
+use rfc6455::tokio::{Error, MaybeTlsStream, WebSocket};
 use rfc6455::{CloseCode, Config, Event, Message, Role};
 use scenarios::Peer;
 use tokio::net::TcpStream;
@@ -27,7 +27,7 @@ fn peer_server(script: impl FnOnce(Peer) + Send + 'static) -> (u16, thread::Join
     (port, handle)
 }
 
-async fn connect(port: u16, config: Config) -> WebSocket<TcpStream> {
+async fn connect(port: u16, config: Config) -> WebSocket<MaybeTlsStream> {
     let request = ClientRequest::from_parts("127.0.0.1", port, "/").unwrap();
     rfc6455::tokio::connect_with_config(request, config)
         .await
@@ -303,4 +303,176 @@ async fn queued_messages_of_all_sizes_arrive_in_order() {
             .unwrap();
         timeout(LIMIT, reader).await.unwrap().unwrap();
     }
+}
+
+/// `read` raced against a timer in `tokio::select!` a thousand times and
+/// more: every message arrives once, in order, though many reads were
+/// dropped half way.
+#[tokio::test]
+async fn read_is_cancel_safe() {
+    const MESSAGES: u32 = 1000;
+    let (port, peer) = peer_server(|mut peer| {
+        for i in 0..MESSAGES {
+            peer.send(&Message::binary(i.to_be_bytes().to_vec()));
+            if i % 20 == 0 {
+                thread::sleep(Duration::from_millis(2));
+            }
+        }
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let mut ws = connect(port, Config::default()).await;
+    let (mut received, mut cancelled) = (Vec::new(), 0);
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    while tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            read = ws.read() => match read {
+                Ok(message) => received.push(u32::from_be_bytes(message.as_bytes().try_into().unwrap())),
+                Err(Error::Closed(_)) => break,
+                Err(e) => panic!("{e}"),
+            },
+            () = tokio::time::sleep(Duration::from_micros(100)) => cancelled += 1,
+        }
+    }
+    assert_eq!(received, (0..MESSAGES).collect::<Vec<_>>());
+    // The peer pauses 50 times for longer than the timer: reads were
+    // cancelled while waiting, many times over.
+    assert!(cancelled >= 10, "only {cancelled} reads were cancelled");
+    eprintln!("{cancelled} reads cancelled");
+    peer.join().unwrap();
+}
+
+/// A `send` dropped before it completes leaves the stream well formed:
+/// its message is queued whole (and written by a later call) or not at
+/// all.
+#[tokio::test]
+async fn a_dropped_send_queues_all_or_nothing() {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let (got_tx, got_rx) = std::sync::mpsc::channel();
+    let (port, peer) = peer_server(move |mut peer| {
+        ready_rx.recv().unwrap(); // read nothing until the client is done
+        let mut got = Vec::new();
+        loop {
+            match peer.next_event() {
+                Ok(Event::Message(m)) => got.push((m.len(), m.as_bytes()[0])),
+                Ok(Event::Close(_)) => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        peer.finish();
+        got_tx.send(got).unwrap();
+    });
+    let config = Config::default().write_buffer_high_water(64 << 10);
+    let mut ws = connect(port, config).await;
+    let big = |tag: u8| Message::binary(vec![tag; 32 << 20]);
+    // Queued whole at once (the output was empty), then stuck writing:
+    // dropping it leaves the message queued.
+    assert!(
+        timeout(Duration::from_millis(50), ws.send(big(b'a')))
+            .await
+            .is_err()
+    );
+    // Waits for room that never comes while the peer does not read:
+    // dropped before it could queue anything.
+    assert!(
+        timeout(Duration::from_millis(50), ws.send(big(b'b')))
+            .await
+            .is_err()
+    );
+    ready_tx.send(()).unwrap();
+    timeout(LIMIT, ws.send(Message::binary(vec![b'c'; 10])))
+        .await
+        .unwrap()
+        .unwrap();
+    timeout(LIMIT, ws.close(CloseCode::NORMAL, ""))
+        .await
+        .unwrap()
+        .unwrap();
+    let end = timeout(LIMIT, ws.read()).await.unwrap();
+    assert!(matches!(end, Err(Error::Closed(_))), "{end:?}");
+    peer.join().unwrap();
+    assert_eq!(got_rx.recv().unwrap(), vec![(32 << 20, b'a'), (10, b'c')]);
+}
+
+/// Split halves go back together, and only with their own other half.
+#[tokio::test]
+async fn halves_reunite() {
+    let (port, peer) = peer_server(|mut peer| {
+        assert_eq!(peer.expect_message(), Message::text("via the half"));
+        assert_eq!(peer.expect_message(), Message::text("reunited"));
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let (port2, peer2) = peer_server(|mut peer| {
+        peer.close(CloseCode::NORMAL, "");
+    });
+    let (read, mut write) = connect(port, Config::default()).await.split();
+    write.send(Message::text("via the half")).await.unwrap();
+    let (other_read, other_write) = connect(port2, Config::default()).await.split();
+    let rfc6455::tokio::ReuniteError(read, other_write) = read.reunite(other_write).unwrap_err();
+    let mut ws = read.reunite(write).unwrap();
+    assert_eq!(ws.get_ref().tcp().peer_addr().unwrap().port(), port);
+    assert_eq!(ws.subprotocol(), None);
+    ws.send(Message::text("reunited")).await.unwrap();
+    assert!(matches!(ws.read().await, Err(Error::Closed(_))));
+    assert!(matches!(
+        ws.connection().outcome(),
+        Some(rfc6455::Outcome::Clean(_))
+    ));
+    drop(ws.into_inner());
+    let mut other = other_read.reunite(other_write).unwrap();
+    assert!(matches!(other.read().await, Err(Error::Closed(_))));
+    peer.join().unwrap();
+    peer2.join().unwrap();
+}
+
+/// `client` and `accept` over tokio's in-memory duplex stream.
+#[tokio::test]
+async fn client_and_accept_over_an_in_memory_stream() {
+    let (ours, theirs) = tokio::io::duplex(16 << 10);
+    let server = tokio::spawn(async move {
+        let mut ws = rfc6455::tokio::accept(theirs).await.unwrap();
+        loop {
+            match ws.read().await {
+                Ok(message) => ws.send(message).await.unwrap(),
+                Err(Error::Closed(frame)) => return frame.code,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    let request = ClientRequest::new("ws://in-memory/echo").unwrap();
+    let (mut ws, response) = rfc6455::tokio::client(ours, request).await.unwrap();
+    assert_eq!(response.status(), 101);
+    for message in [Message::text("hi"), Message::binary(vec![7; 70_000])] {
+        ws.send(message.clone()).await.unwrap();
+        let echo = timeout(LIMIT, ws.read()).await.unwrap();
+        assert_eq!(echo.unwrap(), message);
+    }
+    ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+    let end = timeout(LIMIT, ws.read()).await.unwrap();
+    assert!(matches!(end, Err(Error::Closed(_))));
+    assert_eq!(
+        timeout(LIMIT, server).await.unwrap().unwrap(),
+        CloseCode::NORMAL
+    );
+}
+
+/// `client_with_config` keeps the handshake timeout over any stream: here
+/// a duplex whose other end says nothing.
+#[tokio::test]
+async fn client_handshake_timeout_over_an_in_memory_stream() {
+    let (ours, _silent) = tokio::io::duplex(1024);
+    let limit = Duration::from_millis(200);
+    let config = Config::default().handshake_timeout(limit);
+    let request = ClientRequest::new("ws://in-memory/").unwrap();
+    let started = std::time::Instant::now();
+    let result = rfc6455::tokio::client_with_config(ours, request, config).await;
+    assert!(
+        matches!(result, Err(Error::HandshakeTimeout)),
+        "{:?}",
+        result.map(drop)
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= limit && took < limit + Duration::from_secs(1),
+        "{took:?}"
+    );
 }

@@ -452,3 +452,55 @@ fn no_event_follows_the_close_event() {
         assert_eq!(conn.next_event(), Ok(None));
     }
 }
+
+/// The connection, not the caller, knows how it ended.
+#[test]
+fn the_outcome_is_the_connections() {
+    use rfc6455::{CloseFrame, Outcome};
+
+    // The peer began the closing handshake: clean, with its frame.
+    let mut conn = server();
+    assert_eq!(conn.outcome(), None);
+    feed_ok(&mut conn, &masked(CLOSE, &close_body(4000, b"bye")));
+    assert_eq!(
+        conn.outcome(),
+        Some(&Outcome::Clean(CloseFrame::new(
+            CloseCode::from(4000),
+            "bye"
+        )))
+    );
+
+    // We began it: open until the peer answers, then clean.
+    let mut conn = client();
+    conn.send_close(CloseCode::NORMAL, "done").unwrap();
+    assert_eq!(conn.outcome(), None);
+    feed_ok(&mut conn, &unmasked(CLOSE, b""));
+    assert_eq!(
+        conn.outcome(),
+        Some(&Outcome::Clean(CloseFrame::new(CloseCode::NO_STATUS, "")))
+    );
+
+    // The peer broke the protocol: failed, with the error, however often
+    // asked.
+    let mut conn = server();
+    feed_err(
+        &mut conn,
+        &unmasked(TEXT, b"x"),
+        ProtocolError::UnmaskedFrame,
+    );
+    assert_eq!(
+        conn.outcome(),
+        Some(&Outcome::Failed(ProtocolError::UnmaskedFrame))
+    );
+    assert_eq!(conn.next_event(), Err(ProtocolError::UnmaskedFrame));
+
+    // The transport ended first: abnormal, and a close frame that arrives
+    // later changes nothing.
+    let mut conn = client();
+    conn.receive_eof();
+    assert_eq!(drain(&mut conn).events, vec![abnormal_close()]);
+    assert_eq!(conn.outcome(), Some(&Outcome::Abnormal));
+    conn.receive_data(&unmasked(CLOSE, &close_body(1000, b"")));
+    assert_eq!(drain(&mut conn), Drained::default());
+    assert_eq!(conn.outcome(), Some(&Outcome::Abnormal));
+}

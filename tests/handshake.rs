@@ -471,6 +471,44 @@ fn client_request_bytes_with_a_fixed_key() {
     );
 }
 
+#[test]
+fn client_sends_url_credentials_as_basic_authorization() {
+    let request = |url: &str| {
+        let req = ClientRequest::new(url).unwrap();
+        let hs = ClientHandshake::with_key(req, &Config::default(), SAMPLE_NONCE).unwrap();
+        text(hs.pending_output())
+    };
+    // RFC 7617 §2: base64 of "Aladdin:open sesame", percent-decoded first.
+    let bytes = request("ws://Aladdin:open%20sesame@server.example.com/");
+    assert!(
+        bytes.contains("\r\nHost: server.example.com\r\n"),
+        "{bytes}"
+    );
+    assert!(
+        bytes.contains("\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n"),
+        "{bytes}"
+    );
+    assert!(!bytes.contains("Aladdin") && !bytes.contains("sesame"));
+
+    // An Authorization header set by the caller wins.
+    let req = ClientRequest::new("ws://u:p@server.example.com/")
+        .unwrap()
+        .header("Authorization", "Bearer t0k3n");
+    let hs = ClientHandshake::with_key(req, &Config::default(), SAMPLE_NONCE).unwrap();
+    let bytes = text(hs.pending_output());
+    assert_eq!(bytes.matches("Authorization").count(), 1, "{bytes}");
+    assert!(bytes.contains("Authorization: Bearer t0k3n\r\n"));
+
+    // A user name with a colon cannot be sent (RFC 7617 §2).
+    let req = ClientRequest::new("ws://h/")
+        .unwrap()
+        .basic_auth("a:b", "c");
+    assert!(matches!(
+        ClientHandshake::new(req, &Config::default()),
+        Err(HandshakeError::InvalidHeader { .. })
+    ));
+}
+
 fn host_line(url: &str) -> String {
     let req = ClientRequest::new(url).unwrap();
     let hs = ClientHandshake::with_key(req, &Config::default(), SAMPLE_NONCE).unwrap();
@@ -546,6 +584,20 @@ fn client_accepts_a_valid_response_and_keeps_leftover_frames() {
 #[test]
 fn client_fails_each_check() {
     let cases: Vec<(Vec<u8>, HandshakeError)> = vec![
+        (
+            // Valid in every other way, and a frame in the same segment.
+            [
+                request_with(&[
+                    "HTTP/1.0 101 Switching Protocols",
+                    "Upgrade: websocket",
+                    "Connection: Upgrade",
+                    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+                ]),
+                UNMASKED_HELLO.to_vec(),
+            ]
+            .concat(),
+            HandshakeError::ResponseNotHttp11,
+        ),
         (
             request_with(&[
                 "HTTP/1.1 101 Switching Protocols",
@@ -632,6 +684,18 @@ fn client_refuses_malformed_http() {
     assert!(matches!(
         hs.receive_data(b"HTTP/1.1 1O1 Switching\r\n\r\n"),
         Err(HandshakeError::MalformedHttp { .. })
+    ));
+}
+
+#[test]
+fn client_reports_an_http10_refusal_as_a_status() {
+    let mut hs = client();
+    let err = hs
+        .receive_data(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        HandshakeError::UnexpectedStatus { status: 404, .. }
     ));
 }
 

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use rfc6455::{CloseCode, Config, Connection, ProtocolError, State};
+use rfc6455::{CloseCode, Config, Connection, Outcome, ProtocolError, State};
 
 const INTERVAL: Duration = Duration::from_secs(30);
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -24,12 +24,27 @@ fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-// Keepalive is off by default (Config::keepalive_interval: None), and no
-// timer runs on an idle open connection.
+// Keepalive is on by default (a ping after 20 s of silence, 20 s to
+// answer it). Turned off, no timer runs on an idle open connection.
 #[test]
-fn no_timer_runs_by_default() {
+fn keepalive_is_on_by_default() {
     let t0 = Instant::now();
     let mut conn = server();
+    conn.handle_timeout(t0);
+    assert_eq!(conn.poll_timeout(), Some(t0 + secs(20)));
+    conn.handle_timeout(t0 + secs(20));
+    assert_eq!(take_output(&mut conn), [0x89, 0x00]);
+    conn.handle_timeout(t0 + secs(40));
+    assert_eq!(
+        drain(&mut conn).error,
+        Some(ProtocolError::KeepaliveTimeout)
+    );
+}
+
+#[test]
+fn no_timer_runs_with_keepalive_off() {
+    let t0 = Instant::now();
+    let mut conn = server_with(Config::default().keepalive(None, secs(20)));
     conn.handle_timeout(t0);
     assert_eq!(conn.poll_timeout(), None);
     conn.handle_timeout(t0 + secs(3600));
@@ -196,8 +211,10 @@ fn close_timeout_without_an_answer_is_1006() {
         assert_eq!(conn.state(), State::Closing);
         assert!(!conn.should_close_transport());
 
+        assert_eq!(conn.outcome(), None);
         conn.handle_timeout(t0 + CLOSE_TIMEOUT);
         assert_eq!(drain(&mut conn).events, vec![abnormal_close()]);
+        assert_eq!(conn.outcome(), Some(&Outcome::Abnormal));
         assert_eq!(conn.state(), State::Closed);
         assert!(conn.should_close_transport());
         assert_eq!(conn.poll_timeout(), None);
@@ -313,7 +330,7 @@ fn server_needs_no_timer_after_the_closing_handshake() {
 // the closing handshake begun. Adapters use this to skip reading the time.
 #[test]
 fn needs_clock_only_while_a_timer_can_run() {
-    let mut quiet = server();
+    let mut quiet = server_with(Config::default().keepalive(None, secs(20)));
     assert!(!quiet.needs_clock());
     quiet.send_close(CloseCode::NORMAL, "").unwrap();
     assert!(quiet.needs_clock());

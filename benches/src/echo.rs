@@ -23,6 +23,27 @@ pub async fn rfc6455(stream: TcpStream) {
     }
 }
 
+/// rfc6455 with keepalive pings on (every 20 s, giving up after 20 s, as
+/// Python's websockets does by default): what an armed timer costs an
+/// idle connection.
+pub async fn rfc6455_keepalive(stream: TcpStream) {
+    use rfc6455::Config;
+    use rfc6455::handshake::Accept;
+    use std::time::Duration;
+    let twenty = Duration::from_secs(20);
+    let config = Config::default().keepalive(Some(twenty), twenty);
+    let Ok(mut ws) =
+        rfc6455::tokio::accept_with_config(stream, config, |_| Ok(Accept::new())).await
+    else {
+        return;
+    };
+    while let Ok(message) = ws.read().await {
+        if ws.send(message).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// tokio-tungstenite.
 pub async fn tokio_tungstenite(stream: TcpStream) {
     let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {

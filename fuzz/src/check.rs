@@ -214,15 +214,25 @@ pub fn check_event(event: &Event, config: &Config) {
                 assert!(std::str::from_utf8(text.as_bytes()).is_ok());
             }
         }
+        Event::Piece { data, last } => {
+            if !last {
+                assert!(!data.is_empty(), "an empty piece before the last");
+            }
+            let limit = config.streaming.expect("a piece without streaming");
+            assert!(data.len() as u64 <= limit, "piece over the limit");
+            if let Message::Text(text) = data {
+                // Each text piece is whole code points (and soundness, as
+                // above).
+                assert!(std::str::from_utf8(text.as_bytes()).is_ok());
+            }
+        }
         Event::Ping(payload) | Event::Pong(payload) => {
             assert!(payload.len() <= MAX_CONTROL_PAYLOAD);
         }
         Event::Close(frame) => {
             let code = frame.code;
             assert!(
-                code.is_valid_on_wire()
-                    || code == CloseCode::NO_STATUS
-                    || code == CloseCode::ABNORMAL,
+                code.is_valid_on_wire() || code == CloseCode::NO_STATUS,
                 "close event with code {code}"
             );
             if !code.is_valid_on_wire() {

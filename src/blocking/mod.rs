@@ -1,10 +1,13 @@
 //! Blocking adapter: a [`WebSocket`] over any `std::io::Read + Write`.
 //!
-//! [`connect`] and [`accept`] run the opening handshake on a `TcpStream`,
-//! within [`Config::handshake_timeout`]. [`WebSocket::from_upgraded`] takes
-//! a stream whose handshake an HTTP server already did, and
-//! [`WebSocket::from_connection`] one whose handshake you ran yourself with
-//! [`handshake`](crate::handshake) (over TLS, say).
+//! [`connect`] opens a TCP connection (through an HTTP proxy, with TLS for
+//! `wss://`: see [`connect_with_options`]) and runs the opening handshake;
+//! [`client`] runs it over a stream you opened, and [`accept`] the server
+//! side over any stream (a `TcpStream`, a `rustls::StreamOwned`, a
+//! `UnixStream`...), all within [`Config::handshake_timeout`].
+//! [`WebSocket::from_upgraded`] takes a stream whose handshake an HTTP
+//! server already did, and [`WebSocket::from_connection`] one whose
+//! handshake you ran yourself with [`handshake`](crate::handshake).
 //!
 //! # Server
 //!
@@ -56,60 +59,197 @@
 //! when it is writable.
 //!
 //! The opening handshake needs a blocking socket.
+//!
+//! # The handshake timeout over other streams
+//!
+//! A blocking read can only be cut short by the stream. When the stream is
+//! a `TcpStream`, a `UnixStream`, a [`MaybeTlsStream`] or a rustls
+//! `StreamOwned` over a `TcpStream`, the handshake sets the socket's
+//! timeouts to the time left (and restores them afterwards), so a peer
+//! that sends nothing is dropped on time. Over any other stream the
+//! deadline is checked each time a read or write returns: give such a
+//! stream a read timeout of its own, or a silent peer holds the handshake
+//! until it does. (This is why the handshake functions ask for
+//! `S: 'static`: it lets them recognise the stream's type. Every owned
+//! stream is `'static`.)
 
+use std::any::Any;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 mod socket;
+mod stream;
 
 pub use self::socket::WebSocket;
+pub use self::stream::MaybeTlsStream;
+use self::stream::{Timeouts, socket_of};
 use crate::Config;
 pub use crate::adapter::{Error, Reject};
-use crate::adapter::{Handshake, no_tls, would_block};
+use crate::adapter::{Handshake, would_block};
+pub use crate::connect::{ConnectOptions, Proxy, ProxyError, TlsFailure};
+use crate::connect::{Redirects, Route, TlsTarget, io_error};
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Request, Response, ServerHandshake,
 };
 
-/// Connects to a `ws://` URL (host, port, path and query) and runs the
-/// opening handshake, with the default [`Config`].
-pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
+/// Connects to a `ws://` or `wss://` URL (host, port, path and query) and
+/// runs the opening handshake, with the default [`Config`].
+///
+/// `wss://` needs the `rustls` feature, and trusts the roots of the
+/// `rustls-webpki-roots` and `rustls-native-roots` features; the server's
+/// certificate must be valid for the URL's host (a name or an IP address).
+pub fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
     connect_with_config(ClientRequest::new(url)?, Config::default())
 }
 
 /// Like [`connect`], with a request carrying subprotocols, headers or an
-/// origin, and a [`Config`]. Resolving the host, connecting and the
-/// handshake together take at most [`Config::handshake_timeout`] (name
-/// resolution itself is not bounded).
+/// origin, and a [`Config`].
+///
+/// Each address the host resolves to gets [`Config::connect_timeout`] to
+/// accept the TCP connection (name resolution itself is not bounded);
+/// from then on, the proxy's tunnel, TLS and the opening handshake take at
+/// most [`Config::handshake_timeout`]. Redirects are followed, each on a
+/// new connection, up to [`Config::max_redirects`] (none by default).
 pub fn connect_with_config(
     request: ClientRequest,
     config: Config,
-) -> Result<(WebSocket<TcpStream>, Response), Error> {
-    if request.is_secure() {
-        return Err(no_tls());
+) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    connect_with_options(request, config, &ConnectOptions::default())
+}
+
+/// Like [`connect_with_config`], through an HTTP proxy or with a TLS
+/// configuration of your own (see [`ConnectOptions`]).
+///
+/// ```no_run
+/// use rfc6455::blocking::{self, ConnectOptions, Proxy};
+/// use rfc6455::{ClientRequest, Config};
+///
+/// let options = ConnectOptions::new().proxy(Proxy::new("http://127.0.0.1:3128")?);
+/// let request = ClientRequest::new("wss://example.com/chat")?;
+/// let (mut ws, _) = blocking::connect_with_options(request, Config::default(), &options)?;
+/// ws.send_text("hello through the tunnel")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn connect_with_options(
+    mut request: ClientRequest,
+    config: Config,
+    options: &ConnectOptions,
+) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    let mut redirects = Redirects::new(&request, &config);
+    loop {
+        match connect_once(request.clone(), &config, options) {
+            Err(e) => request = redirects.follow(&request, e)?,
+            done => return done,
+        }
     }
-    let deadline = Instant::now() + config.handshake_timeout;
+}
+
+/// One connection: dial, tunnel, TLS, handshake.
+fn connect_once(
+    request: ClientRequest,
+    config: &Config,
+    options: &ConnectOptions,
+) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    let route = Route::new(&request, config, options)?;
     let mut last_error = None;
-    for addr in (request.host(), request.port()).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, remaining(deadline)?) {
-            Ok(mut stream) => {
-                stream.set_nodelay(true)?;
-                let mut hs = ClientHandshake::new(request, &config)?;
-                let response = run_handshake(&mut stream, &mut hs, deadline)?;
-                let ws = WebSocket::from_connection(stream, hs.into_connection()?);
-                ws.get_ref().set_read_timeout(None)?;
-                ws.get_ref().set_write_timeout(None)?;
-                return Ok((ws, response));
+    for addr in (route.host.as_str(), route.port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, config.connect_timeout) {
+            Ok(mut tcp) => {
+                let deadline = Instant::now() + config.handshake_timeout;
+                tcp.set_nodelay(true)?;
+                if let Some(mut tunnel) = route.tunnel {
+                    run_handshake(&mut tcp, &mut tunnel, deadline)?;
+                }
+                let stream = match route.tls {
+                    None => MaybeTlsStream::Plain(tcp),
+                    Some(tls) => tls_stream(tls, tcp)?,
+                };
+                // The TLS handshake runs in the first writes and reads.
+                return handshake_client(stream, request, config, deadline);
             }
             Err(e) => last_error = Some(e),
         }
     }
-    Err(last_error.map_or(Error::HandshakeTimeout, Error::Io))
+    Err(Error::Io(last_error.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, "the host resolved to no address")
+    })))
+}
+
+#[cfg(feature = "rustls")]
+fn tls_stream(tls: TlsTarget, tcp: TcpStream) -> Result<MaybeTlsStream, Error> {
+    let conn = rustls::ClientConnection::new(tls.config, tls.name)
+        .map_err(crate::connect::rustls_error)?;
+    Ok(MaybeTlsStream::Rustls(Box::new(rustls::StreamOwned::new(
+        conn, tcp,
+    ))))
+}
+
+#[cfg(not(feature = "rustls"))]
+fn tls_stream(tls: TlsTarget, _: TcpStream) -> Result<MaybeTlsStream, Error> {
+    match tls {}
+}
+
+/// Runs the client side of the opening handshake over a stream you opened
+/// (TLS, a proxy's tunnel, a Unix socket...), with the default [`Config`].
+/// The request's URL gives the `Host` header and the path; nothing is
+/// dialed.
+///
+/// ```no_run
+/// use rfc6455::{ClientRequest, blocking};
+///
+/// let stream = std::os::unix::net::UnixStream::connect("/run/app.sock")?;
+/// let (mut ws, _response) = blocking::client(stream, ClientRequest::new("ws://localhost/")?)?;
+/// ws.send_text("hello")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn client<S>(stream: S, request: ClientRequest) -> Result<(WebSocket<S>, Response), Error>
+where
+    S: Read + Write + 'static,
+{
+    client_with_config(stream, request, Config::default())
+}
+
+/// Like [`client`], with a [`Config`]. The handshake takes at most
+/// [`Config::handshake_timeout`] (see the module docs for streams other
+/// than sockets).
+pub fn client_with_config<S>(
+    stream: S,
+    request: ClientRequest,
+    config: Config,
+) -> Result<(WebSocket<S>, Response), Error>
+where
+    S: Read + Write + 'static,
+{
+    let deadline = Instant::now() + config.handshake_timeout;
+    handshake_client(stream, request, &config, deadline)
+}
+
+fn handshake_client<S>(
+    mut stream: S,
+    request: ClientRequest,
+    config: &Config,
+    deadline: Instant,
+) -> Result<(WebSocket<S>, Response), Error>
+where
+    S: Read + Write + 'static,
+{
+    let saved = save_timeouts(&stream)?;
+    let mut hs = ClientHandshake::new(request, config)?;
+    let response = run_handshake(&mut stream, &mut hs, deadline)?;
+    restore_timeouts(&stream, saved)?;
+    Ok((
+        WebSocket::from_connection(stream, hs.into_connection()?),
+        response,
+    ))
 }
 
 /// Runs the server side of the opening handshake on `stream`, accepting
 /// any valid request, with the default [`Config`].
-pub fn accept(stream: TcpStream) -> Result<WebSocket<TcpStream>, Error> {
+pub fn accept<S>(stream: S) -> Result<WebSocket<S>, Error>
+where
+    S: Read + Write + 'static,
+{
     accept_with(stream, |_| Ok(Accept::new()))
 }
 
@@ -130,8 +270,9 @@ pub fn accept(stream: TcpStream) -> Result<WebSocket<TcpStream>, Error> {
 /// })?;
 /// # Ok(()) }
 /// ```
-pub fn accept_with<F>(stream: TcpStream, callback: F) -> Result<WebSocket<TcpStream>, Error>
+pub fn accept_with<S, F>(stream: S, callback: F) -> Result<WebSocket<S>, Error>
 where
+    S: Read + Write + 'static,
     F: FnOnce(&Request) -> Result<Accept, Reject>,
 {
     accept_with_config(stream, Config::default(), callback)
@@ -142,16 +283,32 @@ where
 /// trickles its request, gets [`Error::HandshakeTimeout`]. An invalid or
 /// refused request is answered with its HTTP error before the error is
 /// returned. The socket's own timeouts are restored afterwards.
-pub fn accept_with_config<F>(
-    mut stream: TcpStream,
+///
+/// Over a rustls `StreamOwned`, the TLS handshake runs in the first reads
+/// and counts against the timeout too; its failures are [`Error::Tls`].
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use rfc6455::{Config, blocking};
+/// use rfc6455::handshake::Accept;
+///
+/// # fn f(tls: Arc<rustls::ServerConfig>, tcp: std::net::TcpStream) -> Result<(), Box<dyn std::error::Error>> {
+/// let stream = rustls::StreamOwned::new(rustls::ServerConnection::new(tls)?, tcp);
+/// let mut ws = blocking::accept_with_config(stream, Config::default(), |_| Ok(Accept::new()))?;
+/// let message = ws.read()?;
+/// # Ok(()) }
+/// ```
+pub fn accept_with_config<S, F>(
+    mut stream: S,
     config: Config,
     callback: F,
-) -> Result<WebSocket<TcpStream>, Error>
+) -> Result<WebSocket<S>, Error>
 where
+    S: Read + Write + 'static,
     F: FnOnce(&Request) -> Result<Accept, Reject>,
 {
     let deadline = Instant::now() + config.handshake_timeout;
-    let timeouts = (stream.read_timeout()?, stream.write_timeout()?);
+    let saved = save_timeouts(&stream)?;
     let mut hs = ServerHandshake::new(&config);
     let request = run_handshake(&mut stream, &mut hs, deadline)?;
     let conn = match callback(&request) {
@@ -163,17 +320,14 @@ where
         }
     };
     let mut ws = WebSocket::from_connection(stream, conn);
-    ws.get_ref().set_write_timeout(Some(remaining(deadline)?))?;
+    set_timeouts(ws.get_ref(), deadline)?;
     // The 101 response.
-    ws.flush().map_err(|e| {
-        if e.is_would_block() {
-            Error::HandshakeTimeout
-        } else {
-            e
-        }
+    ws.flush().map_err(|e| match e {
+        e if e.is_would_block() => Error::HandshakeTimeout,
+        Error::Io(e) => io_error(e),
+        e => e,
     })?;
-    ws.get_ref().set_read_timeout(timeouts.0)?;
-    ws.get_ref().set_write_timeout(timeouts.1)?;
+    restore_timeouts(ws.get_ref(), saved)?;
     Ok(ws)
 }
 
@@ -187,23 +341,45 @@ fn remaining(deadline: Instant) -> Result<Duration, Error> {
     }
 }
 
+/// The socket's timeouts, if the adapter can reach its socket.
+fn save_timeouts(stream: &dyn Any) -> Result<Option<Timeouts>, Error> {
+    Ok(socket_of(stream).map(|s| s.timeouts()).transpose()?)
+}
+
+fn restore_timeouts(stream: &dyn Any, saved: Option<Timeouts>) -> Result<(), Error> {
+    if let (Some(socket), Some(saved)) = (socket_of(stream), saved) {
+        socket.set_timeouts(saved)?;
+    }
+    Ok(())
+}
+
+/// Bounds the next reads and writes by the time left; fails once it is
+/// over.
+fn set_timeouts(stream: &dyn Any, deadline: Instant) -> Result<(), Error> {
+    let left = remaining(deadline)?;
+    if let Some(socket) = socket_of(stream) {
+        socket.set_timeouts((Some(left), Some(left)))?;
+    }
+    Ok(())
+}
+
 /// Moves handshake bytes both ways until the handshake completes or fails
 /// (after writing any error response it queued).
-fn run_handshake<H: Handshake>(
-    stream: &mut TcpStream,
-    hs: &mut H,
-    deadline: Instant,
-) -> Result<H::Done, Error> {
+fn run_handshake<S, H>(stream: &mut S, hs: &mut H, deadline: Instant) -> Result<H::Done, Error>
+where
+    S: Read + Write + 'static,
+    H: Handshake,
+{
     let mut buf = [0; 4096];
     loop {
         write_handshake(stream, hs, deadline)?;
-        stream.set_read_timeout(Some(remaining(deadline)?))?;
+        set_timeouts(stream, deadline)?;
         let result = match stream.read(&mut buf) {
             Ok(0) => Err(hs.receive_eof()),
             Ok(n) => hs.receive_data(&buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if would_block(&e) => return Err(Error::HandshakeTimeout),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(io_error(e)),
         };
         match result {
             Ok(Some(done)) => return Ok(done),
@@ -216,20 +392,25 @@ fn run_handshake<H: Handshake>(
     }
 }
 
-fn write_handshake<H: Handshake>(
-    stream: &mut TcpStream,
-    hs: &mut H,
-    deadline: Instant,
-) -> Result<(), Error> {
+fn write_handshake<S, H>(stream: &mut S, hs: &mut H, deadline: Instant) -> Result<(), Error>
+where
+    S: Read + Write + 'static,
+    H: Handshake,
+{
     while !hs.pending_output().is_empty() {
-        stream.set_write_timeout(Some(remaining(deadline)?))?;
+        set_timeouts(stream, deadline)?;
         match stream.write(hs.pending_output()) {
             Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
             Ok(n) => hs.consume_output(n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if would_block(&e) => return Err(Error::HandshakeTimeout),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(io_error(e)),
         }
     }
-    Ok(())
+    set_timeouts(stream, deadline)?;
+    match stream.flush() {
+        Ok(()) => Ok(()),
+        Err(e) if would_block(&e) => Err(Error::HandshakeTimeout),
+        Err(e) => Err(io_error(e)),
+    }
 }

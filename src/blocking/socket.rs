@@ -5,8 +5,10 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use super::Error;
-use crate::adapter::{end_of_connection, would_block};
-use crate::{CloseCode, CloseFrame, Config, Connection, Event, Message, MessageKind, Role};
+use crate::adapter::{end_of_connection, read_failed, upgraded, wanted, would_block};
+use crate::{
+    CloseCode, CloseFrame, Config, Connection, Event, Message, MessageKind, Outcome, Role,
+};
 use crate::{SendError, State};
 
 /// Bytes asked of the socket per read.
@@ -18,8 +20,6 @@ pub struct WebSocket<S> {
     stream: S,
     conn: Connection,
     buf: Box<[u8]>,
-    /// The close event the connection delivered.
-    closed: Option<CloseFrame>,
 }
 
 impl<S: Read + Write> WebSocket<S> {
@@ -27,9 +27,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// server's upgrade). `leftover` holds any bytes read from the stream
     /// after the handshake: they are the start of the WebSocket traffic.
     pub fn from_upgraded(stream: S, role: Role, config: Config, leftover: &[u8]) -> Self {
-        let mut conn = Connection::new(role, config);
-        conn.receive_data(leftover);
-        Self::from_connection(stream, conn)
+        Self::from_connection(stream, upgraded(role, config, leftover))
     }
 
     /// Wraps a stream and the [`Connection`] made by a handshake you ran
@@ -40,7 +38,6 @@ impl<S: Read + Write> WebSocket<S> {
             stream,
             conn,
             buf: vec![0; READ_CHUNK].into_boxed_slice(),
-            closed: None,
         }
     }
 
@@ -51,12 +48,37 @@ impl<S: Read + Write> WebSocket<S> {
     /// close), [`Error::AbnormalClose`] or [`Error::Protocol`], and the
     /// same on every later call; see [`Error`]. Drop the `WebSocket` then
     /// to close the socket. `WouldBlock` and `TimedOut` errors lose nothing.
+    /// With [`Config::streaming`] on, each piece of a message is returned
+    /// as a message of its own; [`read_event`](Self::read_event) tells
+    /// which one is last.
     pub fn read(&mut self) -> Result<Message, Error> {
         loop {
-            self.conn.handle_timeout(Instant::now());
+            if let Event::Message(message) | Event::Piece { data: message, .. } =
+                self.read_where(false)?
+            {
+                return Ok(message);
+            }
+        }
+    }
+
+    /// The next event: a message (or, with [`Config::streaming`], a piece
+    /// of one), a ping, a pong, or the peer's close frame, as each
+    /// arrives. Pings are still answered by the connection when
+    /// [`Config::auto_pong`] is on; with it off, answer them with
+    /// [`send_pong`](Self::send_pong). After the close frame (or when the
+    /// connection ends without one) this returns the end as
+    /// [`read`](Self::read) does.
+    pub fn read_event(&mut self) -> Result<Event, Error> {
+        self.read_where(true)
+    }
+
+    fn read_where(&mut self, every: bool) -> Result<Event, Error> {
+        loop {
+            if self.conn.needs_clock() {
+                self.conn.handle_timeout(Instant::now());
+            }
             match self.conn.next_event() {
-                Ok(Some(Event::Message(message))) => return Ok(message),
-                Ok(Some(Event::Close(frame))) => self.closed = Some(frame),
+                Ok(Some(event)) if wanted(&event, every) => return Ok(event),
                 Ok(Some(_)) => {}
                 Ok(None) if !self.conn.should_close_transport() => {
                     self.flush()?;
@@ -64,7 +86,7 @@ impl<S: Read + Write> WebSocket<S> {
                 }
                 Ok(None) | Err(_) => {
                     self.flush_before_end()?;
-                    return Err(end_of_connection(&mut self.conn, self.closed.as_ref()));
+                    return Err(end_of_connection(&self.conn));
                 }
             }
         }
@@ -97,9 +119,16 @@ impl<S: Read + Write> WebSocket<S> {
         self.write_with(|conn| conn.send_fragment(kind, data, fin))
     }
 
-    /// Sends a ping (at most 125 bytes). The pong is consumed by `read`.
+    /// Sends a ping (at most 125 bytes). The pong is consumed by `read`
+    /// and shown by [`read_event`](Self::read_event).
     pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
         self.write_with(|conn| conn.send_ping(payload))
+    }
+
+    /// Sends a pong (at most 125 bytes): the answer to a ping when
+    /// [`Config::auto_pong`] is off, or an unsolicited heartbeat.
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.write_with(|conn| conn.send_pong(payload))
     }
 
     /// Starts the closing handshake. Keep calling [`read`](Self::read)
@@ -149,6 +178,11 @@ impl<S: Read + Write> WebSocket<S> {
         &self.conn
     }
 
+    /// The subprotocol agreed in the opening handshake.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.conn.subprotocol()
+    }
+
     /// The stream.
     pub fn get_ref(&self) -> &S {
         &self.stream
@@ -166,9 +200,7 @@ impl<S: Read + Write> WebSocket<S> {
             Ok(0) => self.conn.receive_eof(),
             Ok(n) => self.conn.receive_data(&self.buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // After the peer's close frame, a reset is just how it ended.
-            Err(e) if self.closed.is_some() && !would_block(&e) => self.conn.receive_eof(),
-            Err(e) => return Err(self.io_error(e)),
+            Err(e) => read_failed(&mut self.conn, e)?,
         }
         Ok(())
     }
@@ -196,6 +228,19 @@ impl<S> WebSocket<S> {
     /// Whether the closing handshake is done or the connection failed.
     pub fn is_closed(&self) -> bool {
         self.conn.state() == State::Closed
+    }
+
+    /// Where the closing handshake stands.
+    pub fn state(&self) -> State {
+        self.conn.state()
+    }
+
+    /// The peer's close frame, once the closing handshake is complete.
+    pub fn close_frame(&self) -> Option<&CloseFrame> {
+        match self.conn.outcome() {
+            Some(Outcome::Clean(frame)) => Some(frame),
+            _ => None,
+        }
     }
 
     /// Gives back the stream.

@@ -11,11 +11,14 @@ use bytes::{Bytes, BytesMut};
 use crate::extension::{Agreed, Extension};
 use crate::{CloseFrame, Config, Message, ProtocolError, Role};
 
+mod input;
 mod output;
 mod recv;
 mod send;
+mod stream;
 mod timers;
 
+use input::Input;
 use output::Output;
 use recv::Reader;
 use send::Writer;
@@ -32,16 +35,50 @@ pub enum Event {
     Ping(Bytes),
     /// A pong, solicited or not.
     Pong(Bytes),
-    /// The connection is closed, with the peer's close code and reason.
+    /// A piece of a data message, with [`Config::streaming`] on: what has
+    /// arrived of it so far. Text pieces are validated and end on code
+    /// point boundaries, so each is valid UTF-8 on its own; a piece may be
+    /// empty only when it is the last. Control frames may come between
+    /// the pieces of a message.
+    Piece {
+        /// The piece, as a text or binary message of its own.
+        data: Message,
+        /// This piece ends the message.
+        last: bool,
+    },
+    /// The peer's close frame: the closing handshake is complete, with the
+    /// peer's code and reason ([`Outcome::Clean`]).
     ///
     /// If the peer started the closing handshake, the close frame that
     /// answers it is already queued. The code is
     /// [`CloseCode::NO_STATUS`](crate::CloseCode::NO_STATUS) (1005) when the
-    /// peer's close frame carried none, and
-    /// [`CloseCode::ABNORMAL`](crate::CloseCode::ABNORMAL) (1006) when the
-    /// transport ended, or the close timeout passed, without a close frame
-    /// (RFC 6455 §7.1.5). No event follows this one.
+    /// peer's close frame carried none. No event follows this one.
     Close(CloseFrame),
+    /// The connection ended without the closing handshake
+    /// ([`Outcome::Abnormal`]): the transport ended before the peer's close
+    /// frame arrived, or the peer did not answer ours within
+    /// [`Config::close_timeout`]. RFC 6455 §7.1.5 names this close code
+    /// 1006; no frame carries it. No event follows this one.
+    Abnormal,
+}
+
+/// How a connection ended, as [`Connection::outcome`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The closing handshake completed: close frames went both ways (ours
+    /// may still be in the output). Holds the peer's close frame.
+    Clean(CloseFrame),
+    /// The connection ended without the closing handshake: the transport
+    /// ended before the peer's close frame arrived, or the peer did not
+    /// answer ours within [`Config::close_timeout`] (RFC 6455 §7.1.5:
+    /// close code 1006).
+    Abnormal,
+    /// This endpoint failed the connection (RFC 6455 §7.1.7) for this
+    /// reason; the close frame carrying its code was queued. The peer
+    /// broke the protocol, exceeded a limit, or did not answer a keepalive
+    /// ping.
+    Failed(ProtocolError),
 }
 
 /// Where the closing handshake stands (RFC 6455 §7).
@@ -88,15 +125,9 @@ pub struct Connection {
     role: Role,
     config: Config,
     state: State,
-    /// Received bytes not yet decoded. When a frame's header has been read,
-    /// it starts with that frame's payload.
-    input: BytesMut,
-    /// Received bytes that follow the frame in progress, when a read
-    /// carried the end of a large frame and the start of the next: they
-    /// get an allocation of their own, sized for their frame, instead of
-    /// being moved out of the large frame's buffer later. When empty, it
-    /// may hold a spare allocation for the next such split.
-    input_next: BytesMut,
+    /// Received bytes not yet decoded, and the policy that sizes their
+    /// buffers.
+    input: Input,
     /// Encoded frames waiting to be written to the transport.
     output: Output,
     /// The transport takes vectored writes: large payloads are queued by
@@ -105,12 +136,12 @@ pub struct Connection {
     reader: Reader,
     writer: Writer,
     timers: Timers,
-    /// Set when the connection was failed; returned by every later
-    /// `next_event`.
-    error: Option<ProtocolError>,
-    /// A close event made by the connection itself (EOF, close timeout),
-    /// waiting to be delivered.
-    close_event: Option<CloseFrame>,
+    /// How the connection ended, once it has. A failure is returned by
+    /// every later `next_event`.
+    outcome: Option<Outcome>,
+    /// An [`Event::Abnormal`] made by the connection itself (the close
+    /// timeout), waiting to be delivered.
+    abnormal_pending: bool,
     /// The transport has ended in the receive direction.
     eof: bool,
     /// The adapter should close the transport once the output is written.
@@ -130,17 +161,16 @@ impl Connection {
     pub fn new(role: Role, config: Config) -> Self {
         Connection {
             role,
-            config,
+            config: config.validated(),
             state: State::Open,
-            input: BytesMut::new(),
-            input_next: BytesMut::new(),
+            input: Input::default(),
             output: Output::default(),
             vectored_output: false,
             reader: Reader::default(),
             writer: Writer::default(),
             timers: Timers::default(),
-            error: None,
-            close_event: None,
+            outcome: None,
+            abnormal_pending: false,
             eof: false,
             close_transport: false,
             subprotocol: None,
@@ -162,6 +192,24 @@ impl Connection {
     /// Where the closing handshake stands.
     pub fn state(&self) -> State {
         self.state
+    }
+
+    /// How the connection ended, or `None` while it has not: a clean close
+    /// with the peer's close frame, an abnormal end, or a failure with its
+    /// error. Set at the same time as the last event
+    /// ([`Event::Close`], [`Event::Abnormal`] or the error) is returned.
+    ///
+    /// ```
+    /// use rfc6455::{Config, Connection, Event, Outcome, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Client, Config::default());
+    /// assert_eq!(conn.outcome(), None);
+    /// conn.receive_eof(); // the server went away without a close frame
+    /// assert_eq!(conn.next_event(), Ok(Some(Event::Abnormal)));
+    /// assert_eq!(conn.outcome(), Some(&Outcome::Abnormal));
+    /// ```
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
     }
 
     /// The subprotocol agreed in the opening handshake, if any.
@@ -272,7 +320,6 @@ impl Connection {
     /// large message.
     pub fn memory_usage(&self) -> usize {
         self.input.capacity()
-            + self.input_next.capacity()
             + self.reader.memory_usage()
             + self.writer.memory_usage()
             + self.output.memory_usage()
@@ -287,12 +334,7 @@ impl Connection {
     /// has nothing more to read) so that thousands of idle connections hold
     /// almost nothing; the buffers come back on the next message.
     pub fn release_memory(&mut self) {
-        if self.input.is_empty() {
-            self.input = BytesMut::new();
-        }
-        if self.input_next.is_empty() {
-            self.input_next = BytesMut::new();
-        }
+        self.input.release();
         self.output.release();
         self.writer.release_memory();
     }
@@ -332,8 +374,7 @@ impl Connection {
         self.state = State::Closed;
         // RFC 6455 §1.4: after sending and receiving a close frame, any
         // further data is discarded.
-        self.input = BytesMut::new();
-        self.input_next = BytesMut::new();
+        self.input = Input::default();
         self.reader = Reader::default();
         self.timers.stop_keepalive();
         match self.role {
@@ -358,7 +399,7 @@ impl Connection {
             let code = error.close_code();
             self.write_close(code, "");
         }
-        self.error = Some(error);
+        self.outcome = Some(Outcome::Failed(error));
         self.closed();
         // RFC 6455 §7.1.7: after failing, the endpoint closes the transport
         // without waiting for the peer.
@@ -387,14 +428,22 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("role", &self.role)
             .field("state", &self.state)
-            .field(
-                "buffered_input",
-                &(self.input.len() + self.input_next.len()),
-            )
+            .field("buffered_input", &self.input.len())
             .field("pending_output", &self.output.len())
-            .field("error", &self.error)
+            .field("outcome", &self.outcome)
             .field("subprotocol", &self.subprotocol)
             .field("extension", &self.extension.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A connection can be shared between threads (and so can the
+    /// adapters' sockets that own one).
+    #[test]
+    fn connection_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::Connection>();
     }
 }

@@ -48,7 +48,7 @@ enum MaskKeys {
     #[default]
     Random,
     /// Keys chosen by the application (byte-exact tests).
-    Custom(Box<dyn FnMut() -> [u8; 4] + Send>),
+    Custom(Box<dyn FnMut() -> [u8; 4] + Send + Sync>),
 }
 
 impl MaskKeys {
@@ -119,8 +119,7 @@ impl Connection {
     ) -> Result<(), SendError> {
         self.check_can_send()?;
         let opcode = match (self.writer.fragmented, kind) {
-            (None, MessageKind::Text) => OpCode::Text,
-            (None, MessageKind::Binary) => OpCode::Binary,
+            (None, kind) => OpCode::from(kind),
             (Some(open), _) if open == kind => OpCode::Continuation,
             (Some(_), _) => return Err(SendError::MessageInProgress),
         };
@@ -230,7 +229,7 @@ impl Connection {
     /// Sets where a client's masking keys come from, in place of the
     /// thread's CSPRNG. Meant for byte-exact tests; predictable keys defeat
     /// the purpose of masking (RFC 6455 §10.3).
-    pub fn set_mask_key_source(&mut self, source: impl FnMut() -> [u8; 4] + Send + 'static) {
+    pub fn set_mask_key_source(&mut self, source: impl FnMut() -> [u8; 4] + Send + Sync + 'static) {
         self.writer.mask_keys = MaskKeys::Custom(Box::new(source));
     }
 
@@ -281,7 +280,7 @@ impl Connection {
     /// Frames a message, in pieces of at most `send_frame_size`, with the
     /// extension bits `rsv` on the first frame only.
     fn write_message(&mut self, opcode: OpCode, rsv: u8, payload: &[u8], owner: Option<&Bytes>) {
-        let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX).max(1);
+        let frame_size = self.config.send_frame_size.unwrap_or(usize::MAX);
         if payload.len() <= frame_size {
             self.write_frame_from(opcode, true, rsv, payload, owner);
             return;

@@ -8,9 +8,9 @@
 
 use std::time::Instant;
 
-use super::{Connection, State};
+use super::{Connection, Outcome, State};
+use crate::ProtocolError;
 use crate::frame::OpCode;
-use crate::{CloseCode, CloseFrame, ProtocolError, Utf8Bytes};
 
 #[derive(Default)]
 pub(super) struct Timers {
@@ -96,7 +96,7 @@ impl Connection {
     /// (a keepalive ping), fail the connection (no answer to a ping: the
     /// next [`next_event`](Self::next_event) returns
     /// [`ProtocolError::KeepaliveTimeout`]), or end the closing handshake
-    /// (the next event is a close with code 1006, and
+    /// (the next event is [`Event::Abnormal`](crate::Event::Abnormal), and
     /// [`should_close_transport`](Self::should_close_transport) turns true).
     ///
     /// ```
@@ -153,10 +153,11 @@ impl Connection {
             State::Closing => {
                 // RFC 6455 §7.1.5: closed without receiving a close frame,
                 // the close code is considered to be 1006.
+                self.outcome = Some(Outcome::Abnormal);
+                self.abnormal_pending = true;
                 self.closed();
                 self.close_transport = true;
                 self.timers.stop_close();
-                self.close_event = Some(CloseFrame::new(CloseCode::ABNORMAL, Utf8Bytes::new()));
             }
             // A client waited long enough for the server's end of stream.
             State::Closed => self.close_transport = true,

@@ -52,14 +52,15 @@ impl Deflater {
     /// A compressor for the "send" half of the agreed parameters. Allocates
     /// nothing until the first message is compressed.
     pub fn new(params: &DeflateParams) -> Self {
+        let params = params.validated();
         Deflater {
             compress: None,
             small: SmallEncoder::default(),
-            max_distance: 1 << params.send_max_window_bits.clamp(8, 15),
+            max_distance: 1 << params.send_max_window_bits,
             // A 9-bit zlib compressor never refers back more than 250
             // bytes, which an 8-bit peer can decode.
             window_bits: params.send_max_window_bits.clamp(9, 15),
-            level: Compression::new(params.compression_level.min(9)),
+            level: Compression::new(params.compression_level),
             no_context_takeover: params.send_no_context_takeover,
             min_message_size: params.min_message_size,
         }

@@ -202,27 +202,41 @@ impl DeflateConfig {
         self
     }
 
-    /// Sets [`server_max_window_bits`](Self::server_max_window_bits),
-    /// clamped to 8–15.
+    /// Sets [`server_max_window_bits`](Self::server_max_window_bits); a
+    /// value outside 8–15 counts as the nearest one.
     #[must_use]
     pub fn server_max_window_bits(mut self, bits: u8) -> Self {
-        self.server_max_window_bits = clamp_bits(bits);
+        self.server_max_window_bits = bits;
         self
     }
 
-    /// Sets [`client_max_window_bits`](Self::client_max_window_bits),
-    /// clamped to 8–15.
+    /// Sets [`client_max_window_bits`](Self::client_max_window_bits); a
+    /// value outside 8–15 counts as the nearest one.
     #[must_use]
     pub fn client_max_window_bits(mut self, bits: u8) -> Self {
-        self.client_max_window_bits = clamp_bits(bits);
+        self.client_max_window_bits = bits;
         self
     }
 
-    /// Sets [`compression_level`](Self::compression_level), clamped to 0–9.
+    /// Sets [`compression_level`](Self::compression_level); a level above
+    /// 9 counts as 9.
     #[must_use]
     pub fn compression_level(mut self, level: u32) -> Self {
-        self.compression_level = level.min(9);
+        self.compression_level = level;
         self
+    }
+
+    /// The one place where the ranges are applied: window bits to 8–15,
+    /// the level to 0–9. Every use of a `DeflateConfig` goes through
+    /// [`Config::validated`](crate::Config), so the fields may be set
+    /// directly too.
+    pub(crate) fn validated(&self) -> Self {
+        DeflateConfig {
+            server_max_window_bits: clamp_bits(self.server_max_window_bits),
+            client_max_window_bits: clamp_bits(self.client_max_window_bits),
+            compression_level: clamp_level(self.compression_level),
+            ..self.clone()
+        }
     }
 
     /// Sets [`min_message_size`](Self::min_message_size).
@@ -273,6 +287,25 @@ impl Default for DeflateParams {
     }
 }
 
-fn clamp_bits(bits: u8) -> u8 {
+impl DeflateParams {
+    /// The ranges applied once, where parameters enter a compressor or a
+    /// decompressor: window bits to 8–15, the level to 0–9.
+    pub(crate) fn validated(self) -> Self {
+        DeflateParams {
+            send_max_window_bits: clamp_bits(self.send_max_window_bits),
+            receive_max_window_bits: clamp_bits(self.receive_max_window_bits),
+            compression_level: clamp_level(self.compression_level),
+            ..self
+        }
+    }
+}
+
+/// RFC 7692 §7.1.2: window bits are 8 to 15.
+pub(crate) fn clamp_bits(bits: u8) -> u8 {
     bits.clamp(8, 15)
+}
+
+/// DEFLATE levels are 0 to 9.
+fn clamp_level(level: u32) -> u32 {
+    level.min(9)
 }

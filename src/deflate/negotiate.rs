@@ -2,7 +2,7 @@
 //! offer, the server's choice among the offers, the client's check of the
 //! server's response.
 
-use super::{DeflateConfig, DeflateParams, clamp_bits};
+use super::{DeflateConfig, DeflateParams};
 use crate::handshake::{ExtensionOffer, HandshakeError};
 
 /// The extension's registered name (RFC 7692 §7).
@@ -84,8 +84,8 @@ fn window_bits(value: &str) -> Option<u8> {
 
 /// What a client built from a config offers (and therefore accepts).
 fn offered_params(config: &DeflateConfig) -> Params {
-    let server_bits = clamp_bits(config.server_max_window_bits);
-    let client_bits = clamp_bits(config.client_max_window_bits);
+    let server_bits = config.server_max_window_bits;
+    let client_bits = config.client_max_window_bits;
     Params {
         server_no_context_takeover: config.server_no_context_takeover,
         client_no_context_takeover: config.client_no_context_takeover,
@@ -135,7 +135,7 @@ fn entry(params: &Params) -> ExtensionOffer {
 /// );
 /// ```
 pub fn client_offer(config: &DeflateConfig) -> ExtensionOffer {
-    entry(&offered_params(config))
+    entry(&offered_params(&config.validated()))
 }
 
 /// Checks the server's `permessage-deflate` response to
@@ -166,6 +166,7 @@ pub fn client_accept(
     response: &ExtensionOffer,
     config: &DeflateConfig,
 ) -> Result<DeflateParams, HandshakeError> {
+    let config = &config.validated();
     accept_response(&offered_params(config), response, config).map_err(|reason| {
         HandshakeError::InvalidExtensionResponse {
             name: response.name.clone(),
@@ -240,7 +241,7 @@ fn accept_response(
             || offered.client_no_context_takeover,
         receive_max_window_bits: answer.server_max_window_bits.unwrap_or(15),
         receive_no_context_takeover: answer.server_no_context_takeover,
-        compression_level: config.compression_level.min(9),
+        compression_level: config.compression_level,
         min_message_size: config.min_message_size,
     })
 }
@@ -272,6 +273,7 @@ pub fn server_accept(
     offers: &[ExtensionOffer],
     config: &DeflateConfig,
 ) -> Option<(DeflateParams, ExtensionOffer)> {
+    let config = &config.validated();
     offers
         .iter()
         .filter(|offer| offer.name.eq_ignore_ascii_case(EXTENSION_NAME))
@@ -281,8 +283,8 @@ pub fn server_accept(
 
 /// The server's answer to one well-formed offer, or `None` to decline it.
 fn accept_offer(offer: &Params, config: &DeflateConfig) -> Option<(DeflateParams, ExtensionOffer)> {
-    let server_limit = clamp_bits(config.server_max_window_bits);
-    let client_limit = clamp_bits(config.client_max_window_bits);
+    let server_limit = config.server_max_window_bits;
+    let client_limit = config.client_max_window_bits;
 
     // RFC 7692 §7.1.2.1: the response carries "the same or smaller value
     // as the offer"; a server MAY include it even if it was not offered.
@@ -326,7 +328,7 @@ fn accept_offer(offer: &Params, config: &DeflateConfig) -> Option<(DeflateParams
         send_no_context_takeover: server_no_context_takeover,
         receive_max_window_bits: client_bits,
         receive_no_context_takeover: client_no_context_takeover,
-        compression_level: config.compression_level.min(9),
+        compression_level: config.compression_level,
         min_message_size: config.min_message_size,
     };
     Some((params, response))

@@ -7,7 +7,7 @@ use rand::Rng;
 use super::extensions::parse_extensions;
 use super::head::HeadReader;
 use super::headers::{Headers, check_extra_header, is_field_value, is_token, write_header};
-use super::response::{Response, check_101, content_length, parse_response};
+use super::response::{Response, ResponseHead, check_101, content_length, parse_response};
 use super::url::ClientRequest;
 use super::{HandshakeError, accept_key};
 use crate::extension::{self, Agreed};
@@ -66,7 +66,29 @@ pub struct ClientHandshake {
     /// The request's target and header fields, for
     /// [`http_request`](Self::http_request).
     #[cfg(feature = "http")]
-    request: (String, Vec<(String, String)>),
+    request: SentRequest,
+}
+
+/// The target and header fields of the request, kept for an HTTP stack
+/// that sends it. Its `Debug` shows the field names only: values may hold
+/// credentials.
+#[cfg(feature = "http")]
+pub(crate) struct SentRequest {
+    pub(crate) path: String,
+    pub(crate) fields: Vec<(String, String)>,
+}
+
+#[cfg(feature = "http")]
+impl std::fmt::Debug for SentRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentRequest")
+            .field("path", &self.path)
+            .field(
+                "fields",
+                &self.fields.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -139,6 +161,9 @@ impl ClientHandshake {
         if let Some(origin) = &request.origin {
             check_extra_header("Origin", origin, &[])?;
         }
+        if let Some(credentials) = &request.credentials {
+            credentials.check()?;
+        }
         for (name, value) in &request.headers {
             check_extra_header(name, value, RESERVED)?;
         }
@@ -173,6 +198,9 @@ impl ClientHandshake {
         if !extensions.is_empty() {
             fields.push(("Sec-WebSocket-Extensions".into(), extensions.join(", ")));
         }
+        if let Some(authorization) = request.authorization() {
+            fields.push(("Authorization".into(), authorization));
+        }
         fields.extend(request.headers.iter().cloned());
 
         let mut out = Vec::with_capacity(256);
@@ -193,7 +221,10 @@ impl ClientHandshake {
             subprotocols: request.subprotocols,
             extension_names: offered,
             #[cfg(feature = "http")]
-            request: (request.path, fields),
+            request: SentRequest {
+                path: request.path,
+                fields,
+            },
         })
     }
 
@@ -257,13 +288,15 @@ impl ClientHandshake {
         let Some(head) = self.reader.feed(data)? else {
             return Ok(None);
         };
-        let (status, headers) = parse_response(&head.bytes, head.header_lines)?;
+        let parsed = parse_response(&head.bytes, head.header_lines)?;
+        let status = parsed.status;
 
         // RFC 6455 §4.1: "If the status code received from the server is
         // not 101, the client handles the response per HTTP procedures."
         // Here: the response is reported to the application.
         if status != 101 {
             let limit = self.config.max_rejection_body;
+            let headers = parsed.headers;
             let needed = match content_length(&headers) {
                 Some(length) => length.min(limit),
                 None => head.leftover.len().min(limit),
@@ -279,20 +312,18 @@ impl ClientHandshake {
             return self.finish_body();
         }
 
-        self.accepted(status, headers, head.leftover).map(Some)
+        self.accepted(parsed, head.leftover).map(Some)
     }
 
     /// The checks on a 101 response and the extension agreement, for the
     /// byte parser and for a response parsed by an HTTP stack.
     pub(crate) fn accepted(
         &mut self,
-        status: u16,
-        headers: Headers,
+        parsed: ResponseHead,
         leftover: Vec<u8>,
     ) -> Result<Response, HandshakeError> {
         let response = check_101(
-            status,
-            headers,
+            parsed,
             &self.expected_accept,
             &self.subprotocols,
             &self.extension_names,
@@ -330,7 +361,7 @@ impl ClientHandshake {
     /// The request's target and header fields, as sent.
     #[cfg(feature = "http")]
     pub(crate) fn request_parts(&self) -> (&str, &[(String, String)]) {
-        (&self.request.0, &self.request.1)
+        (&self.request.path, &self.request.fields)
     }
 
     /// Fails with the non-101 response once its body is collected.

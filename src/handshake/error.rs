@@ -106,6 +106,14 @@ pub enum HandshakeError {
     /// §9.1. Server status 400.
     #[error("Sec-WebSocket-Extensions does not follow RFC 6455 §9.1")]
     MalformedExtensions,
+    /// The peer sent a TLS record where an HTTP head was expected: it
+    /// speaks TLS and this end does not. A TLS client on a plaintext
+    /// server's port (the server answers 400, which the client's TLS
+    /// refuses), or a plaintext `ws://` client whose server speaks TLS and
+    /// answered with an alert (use `wss://`). Found at the first byte,
+    /// without waiting for more. Server status 400.
+    #[error("the peer speaks TLS where plaintext HTTP was expected (use wss:// for a TLS server)")]
+    TlsRecord,
     /// The client gave up before the head was complete. No response is
     /// sent.
     #[error("connection closed during the opening handshake")]
@@ -127,6 +135,29 @@ pub enum HandshakeError {
         headers: Headers,
         /// The start of the response body.
         body: Vec<u8>,
+    },
+    /// The server switched protocols in an HTTP/1.0 response. Only HTTP/1.1
+    /// has `Upgrade` (RFC 9110 §7.8), and RFC 6455 §4.2.2 sends the 101 as
+    /// "HTTP/1.1 101": an HTTP/1.0 server cannot have understood the
+    /// request, so nothing after its head is taken as frames.
+    #[error(
+        "server switched protocols in an HTTP/1.0 response, not HTTP/1.1 (RFC 6455 §4.2.2, RFC 9110 §7.8)"
+    )]
+    ResponseNotHttp11,
+    /// A redirect would leave `wss://` for `ws://`: refused, as the
+    /// connection would lose its TLS protection.
+    #[error("redirect from wss:// to the insecure {location:?} refused")]
+    InsecureRedirect {
+        /// The redirect's `Location`.
+        location: String,
+    },
+    /// More redirects than
+    /// [`Config::max_redirects`](crate::Config::max_redirects) allows.
+    #[error("too many redirects: {}", .chain.join(" -> "))]
+    TooManyRedirects {
+        /// Every URL tried, the first request's included, then the
+        /// redirect that was not followed.
+        chain: Vec<String>,
     },
     /// The response's `Upgrade` header is missing or not `websocket`
     /// (§4.1).
@@ -271,10 +302,14 @@ impl HandshakeError {
             | DuplicateKey
             | InvalidKey
             | MalformedSubprotocols
-            | MalformedExtensions => Some(400),
+            | MalformedExtensions
+            | TlsRecord => Some(400),
             Rejected { status } => Some(*status),
             UnexpectedEof
             | UnexpectedStatus { .. }
+            | ResponseNotHttp11
+            | InsecureRedirect { .. }
+            | TooManyRedirects { .. }
             | ResponseUpgradeNotWebSocket
             | ResponseConnectionNotUpgrade
             | MissingAccept

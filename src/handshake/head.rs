@@ -74,6 +74,15 @@ impl HeadReader {
     }
 
     fn feed_inner(&mut self, piece: &[u8]) -> Result<Option<Head>, HandshakeError> {
+        // An HTTP head starts with a method, `HTTP/` or an empty line; a
+        // TLS record starts with its content type, 20 to 24 (RFC 8446
+        // §5.1). Seen at the first byte, a peer that speaks TLS where
+        // plaintext is expected (or answers a plaintext request with a TLS
+        // alert) fails at once instead of waiting for an empty line that
+        // never comes.
+        if self.buf.is_empty() && matches!(piece.first(), Some(20..=24)) {
+            return Err(HandshakeError::TlsRecord);
+        }
         // Never buffer past the limit: only the part of the piece that fits
         // is copied. If the head does not end within it, it is too large.
         let room = self.max_size.saturating_sub(self.buf.len());
@@ -258,6 +267,19 @@ mod tests {
         );
         // Scanning stopped at the end of the third header line.
         assert_eq!(r.scanned(), 34);
+    }
+
+    #[test]
+    fn a_tls_record_fails_at_its_first_byte() {
+        // A ClientHello's record header, and a TLS alert.
+        for first in [&[0x16, 0x03, 0x01][..], &[0x15, 0x03, 0x03, 0x00, 0x02]] {
+            let mut r = HeadReader::new(1024, 10);
+            assert_eq!(r.feed(first).err(), Some(HandshakeError::TlsRecord));
+        }
+        // Only at the start: the same byte later is left to the parser.
+        let mut r = HeadReader::new(1024, 10);
+        assert!(r.feed(b"GET / HTTP/1.1\r\n").unwrap().is_none());
+        assert!(r.feed(&[0x16]).unwrap().is_none());
     }
 
     #[test]

@@ -30,10 +30,11 @@ mod answer;
 mod client;
 mod error;
 mod extensions;
-mod head;
+pub(crate) mod head;
 mod headers;
+mod redirect;
 mod request;
-mod response;
+pub(crate) mod response;
 mod server;
 mod url;
 
@@ -52,6 +53,8 @@ pub(crate) use answer::{Agreement, Refusal};
 pub(crate) use headers::{comma_list, trim_ows};
 #[cfg(feature = "http")]
 pub(crate) use request::check_request;
+#[cfg(feature = "http")]
+pub(crate) use response::ResponseHead;
 
 /// The GUID that RFC 6455 §1.3 appends to the key.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

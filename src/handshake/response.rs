@@ -38,11 +38,25 @@ impl Response {
     }
 }
 
-/// Parses a complete response head into its status and headers.
+/// A parsed response head: status line and header fields.
+#[derive(Debug)]
+pub(crate) struct ResponseHead {
+    /// The status line reads `HTTP/1.1` (the only other version the parser
+    /// accepts is `HTTP/1.0`).
+    pub http11: bool,
+    pub status: u16,
+    pub headers: Headers,
+}
+
+/// Parses a complete response head into its status line and headers.
+///
+/// The status line must be `HTTP/1.0` or `HTTP/1.1` (upper case), one
+/// space, three digits, then an optional reason phrase; anything else is
+/// [`HandshakeError::MalformedHttp`].
 pub(crate) fn parse_response(
     head: &[u8],
     header_lines: usize,
-) -> Result<(u16, Headers), HandshakeError> {
+) -> Result<ResponseHead, HandshakeError> {
     let mut slots = vec![httparse::EMPTY_HEADER; header_lines];
     let mut parsed = httparse::Response::new(&mut slots);
     match parsed.parse(head) {
@@ -71,7 +85,11 @@ pub(crate) fn parse_response(
         .iter()
         .map(|h| (h.name, trim_ows(h.value)))
         .collect();
-    Ok((status, headers))
+    Ok(ResponseHead {
+        http11: parsed.version == Some(1),
+        status,
+        headers,
+    })
 }
 
 /// The body length of a refusal, if it is framed by a single valid
@@ -96,12 +114,24 @@ pub(crate) fn content_length(headers: &Headers) -> Option<usize> {
 /// The client's checks on a 101 response (RFC 6455 §4.1, items 2–6), given
 /// the accept value expected for the key sent and what was offered.
 pub(crate) fn check_101(
-    status: u16,
-    headers: Headers,
+    head: ResponseHead,
     expected_accept: &str,
     subprotocols: &[String],
     extension_names: &[String],
 ) -> Result<Response, HandshakeError> {
+    let ResponseHead {
+        http11,
+        status,
+        headers,
+    } = head;
+    // RFC 6455 §4.2.2: the server answers with the Status-Line
+    // "HTTP/1.1 101 Switching Protocols". Upgrade exists from HTTP/1.1 on
+    // (RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that
+    // is received in an HTTP/1.0 request"), so a 101 in an HTTP/1.0
+    // response did not come from a server that honoured ours.
+    if !http11 {
+        return Err(HandshakeError::ResponseNotHttp11);
+    }
     // RFC 6455 §4.1: "If the response lacks an |Upgrade| header field or
     // the |Upgrade| header field contains a value that is not an ASCII
     // case-insensitive match for the value "websocket", the client MUST
@@ -197,10 +227,8 @@ mod tests {
 
     impl Offer {
         fn receive_data(&mut self, reply: &[u8]) -> Result<Option<Response>, HandshakeError> {
-            let (status, headers) = parse_response(reply, 32)?;
             check_101(
-                status,
-                headers,
+                parse_response(reply, 32)?,
                 "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
                 &self.subprotocols,
                 &self.extensions,
@@ -398,5 +426,52 @@ mod tests {
             parse_response(b"HTTP/1.1 101 OK\nA: b\n\nX\r\n\r\n", 4),
             Err(HandshakeError::MalformedHttp { .. })
         ));
+    }
+
+    /// What the status-line parser accepts: `HTTP/1.0` or `HTTP/1.1`, one
+    /// space, three digits, and a reason phrase that may be empty or
+    /// missing (RFC 9112 §4: it is ignored) and may hold obs-text.
+    #[test]
+    fn status_line_forms() {
+        let parse = |line: &str| {
+            let head = format!("{line}\r\nUpgrade: websocket\r\n\r\n");
+            parse_response(head.as_bytes(), 4).map(|h| (h.http11, h.status))
+        };
+        for ok in [
+            "HTTP/1.1 101 Switching Protocols",
+            "HTTP/1.1 101 ",
+            "HTTP/1.1 101",
+            "HTTP/1.1 101 Umschalten \u{e9}",
+        ] {
+            assert_eq!(parse(ok), Ok((true, 101)), "{ok:?}");
+        }
+        assert_eq!(parse("HTTP/1.0 101 Switching Protocols"), Ok((false, 101)));
+        for bad in [
+            "HTTP/1.2 101 X",
+            "HTTP/2 101 X",
+            "HTTP/2.0 101 X",
+            "http/1.1 101 X",
+            " HTTP/1.1 101 X",
+            "HTTP/1.1\t101 X",
+            "HTTP/1.1  101 X",
+            "HTTP/1.1 10 X",
+            "HTTP/1.1 1010 X",
+            "HTTP/1.1 101\tX",
+            "HTTP/1.1 101 X\u{1}",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(HandshakeError::MalformedHttp { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn http10_101_is_refused() {
+        let reply = OK.replacen("HTTP/1.1", "HTTP/1.0", 1) + "\r\n";
+        assert_eq!(
+            plain().receive_data(reply.as_bytes()),
+            Err(HandshakeError::ResponseNotHttp11)
+        );
     }
 }

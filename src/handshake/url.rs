@@ -1,7 +1,11 @@
 //! What a client asks for: the WebSocket URL (RFC 6455 §3) and the optional
 //! parts of its opening request.
 
+use std::fmt;
 use std::net::Ipv6Addr;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 
 use super::HandshakeError;
 
@@ -28,6 +32,18 @@ use super::HandshakeError;
 /// # Ok::<(), rfc6455::handshake::HandshakeError>(())
 /// ```
 ///
+/// Credentials in the URL (`ws://user:pass@host/`) become an
+/// `Authorization: Basic` header; the password never shows in `Debug`:
+///
+/// ```
+/// use rfc6455::handshake::ClientRequest;
+///
+/// let req = ClientRequest::new("ws://alice:s%40cret@example.com/")?;
+/// assert_eq!(req.host_header(), "example.com");
+/// assert!(!format!("{req:?}").contains("cret"));
+/// # Ok::<(), rfc6455::handshake::HandshakeError>(())
+/// ```
+///
 /// [`is_secure`]: ClientRequest::is_secure
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientRequest {
@@ -39,6 +55,45 @@ pub struct ClientRequest {
     pub(crate) subprotocols: Vec<String>,
     pub(crate) extensions: Vec<String>,
     pub(crate) headers: Vec<(String, String)>,
+    pub(crate) credentials: Option<Credentials>,
+}
+
+/// A user name and password for HTTP Basic authentication (RFC 7617).
+/// `Debug` shows the user, never the password.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Credentials {
+    user: String,
+    password: String,
+}
+
+impl Credentials {
+    /// RFC 7617 §2: "a user-id containing a colon character is invalid".
+    pub(crate) fn check(&self) -> Result<(), HandshakeError> {
+        if self.user.contains(':') {
+            return Err(HandshakeError::InvalidHeader {
+                name: "Authorization".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The `Authorization` header value: RFC 7617 §2, "the user-id and
+    /// password [are] separated by a single colon" and base64-encoded.
+    pub(crate) fn header_value(&self) -> String {
+        format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:{}", self.user, self.password))
+        )
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 fn invalid(reason: &'static str) -> HandshakeError {
@@ -50,10 +105,16 @@ impl ClientRequest {
     /// address or bracketed IPv6 address, optional port, then path and
     /// query (the path defaults to `/`).
     ///
-    /// Refused with [`HandshakeError::InvalidUrl`]: other schemes, user
-    /// information (`user@host`), fragments (`#...`), ports outside
-    /// 1–65535, and spaces, control or non-ASCII characters anywhere
-    /// (percent-encode them). IPv6 zone identifiers are not supported.
+    /// User information (`user:password@host`, percent-encoded) is not
+    /// part of a WebSocket URI (RFC 6455 §3) and is never sent as such: it
+    /// becomes the request's Basic credentials, as with
+    /// [`basic_auth`](Self::basic_auth).
+    ///
+    /// Refused with [`HandshakeError::InvalidUrl`]: other schemes,
+    /// fragments (`#...`), ports outside 1–65535, user information that
+    /// does not decode to UTF-8 or whose user name holds a colon, and
+    /// spaces, control or non-ASCII characters anywhere (percent-encode
+    /// them). IPv6 zone identifiers are not supported.
     pub fn new(url: &str) -> Result<Self, HandshakeError> {
         let (scheme, rest) = url.split_once("://").ok_or_else(|| invalid("no scheme"))?;
         let secure = if scheme.eq_ignore_ascii_case("ws") {
@@ -70,9 +131,10 @@ impl ClientRequest {
         }
         let split = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, path) = rest.split_at(split);
-        if authority.contains('@') {
-            return Err(invalid("user information is not allowed"));
-        }
+        let (credentials, authority) = match authority.split_once('@') {
+            Some((userinfo, host)) => (Some(parse_userinfo(userinfo)?), host),
+            None => (None, authority),
+        };
         let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
             let close = bracketed
                 .find(']')
@@ -92,6 +154,7 @@ impl ClientRequest {
         };
         let mut request = ClientRequest::from_parts(host, port, path)?;
         request.secure = secure;
+        request.credentials = credentials;
         Ok(request)
     }
 
@@ -146,7 +209,34 @@ impl ClientRequest {
             subprotocols: Vec::new(),
             extensions: Vec::new(),
             headers: Vec::new(),
+            credentials: None,
         })
+    }
+
+    /// Sends HTTP Basic credentials (RFC 7617) in an `Authorization`
+    /// header. An `Authorization` header added with
+    /// [`header`](Self::header) takes precedence. The user name may not
+    /// contain a colon (checked by the handshake).
+    #[must_use]
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials {
+            user: user.into(),
+            password: password.into(),
+        });
+        self
+    }
+
+    /// The `Authorization` value the handshake sends: the caller's own
+    /// header if there is one, else the Basic credentials if any.
+    pub(crate) fn authorization(&self) -> Option<String> {
+        if self
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("Authorization"))
+        {
+            return None; // written with the other headers
+        }
+        self.credentials.as_ref().map(Credentials::header_value)
     }
 
     /// Sets the `Origin` header (RFC 6454), which browsers send and servers
@@ -223,6 +313,44 @@ impl ClientRequest {
         }
         value
     }
+}
+
+/// `user[:password]`, percent-decoded (RFC 3986 §3.2.1).
+fn parse_userinfo(userinfo: &str) -> Result<Credentials, HandshakeError> {
+    if !userinfo.bytes().all(|b| is_reg_name_byte(b) || b == b':') {
+        return Err(invalid("bad character in user information"));
+    }
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let credentials = Credentials {
+        user: percent_decode(user)?,
+        password: percent_decode(password)?,
+    };
+    credentials
+        .check()
+        .map_err(|_| invalid("colon in the user name"))?;
+    Ok(credentials)
+}
+
+/// Decodes `%XX` escapes; the result must be UTF-8 (RFC 7617 §2.1).
+fn percent_decode(text: &str) -> Result<String, HandshakeError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| invalid("bad percent-encoding in user information"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| invalid("user information is not UTF-8"))
 }
 
 fn parse_port(digits: &str) -> Result<u16, HandshakeError> {
@@ -320,7 +448,11 @@ mod tests {
             "example.com",
             "ws:/example.com",
             "ws://example.com/#frag",
-            "ws://user@example.com/",
+            "ws://a@b@example.com/",
+            "ws://us%3Aer:p@example.com/",
+            "ws://user:%zz@example.com/",
+            "ws://user:%ff@example.com/",
+            "ws://us[er@example.com/",
             "ws://:80/",
             "ws://exa mple.com/",
             "ws://example.com:0/",
@@ -369,5 +501,30 @@ mod tests {
         assert_eq!(r.subprotocols, ["p1", "p2"]);
         assert_eq!(r.extensions, ["e"]);
         assert_eq!(r.headers, [("X".to_string(), "y".to_string())]);
+    }
+
+    #[test]
+    fn user_information_becomes_basic_credentials() {
+        let r = ClientRequest::new("ws://al%20ice:p%40ss:word@example.com:8080/x").unwrap();
+        assert_eq!(r.host_header(), "example.com:8080");
+        assert_eq!(r.path(), "/x");
+        // base64("al ice:p@ss:word")
+        assert_eq!(
+            r.authorization().as_deref(),
+            Some("Basic YWwgaWNlOnBAc3M6d29yZA==")
+        );
+        let debug = format!("{r:?}");
+        assert!(
+            debug.contains("al ice") && !debug.contains("p@ss"),
+            "{debug}"
+        );
+
+        let r = ClientRequest::new("ws://bob@example.com/").unwrap();
+        assert_eq!(r.authorization().as_deref(), Some("Basic Ym9iOg=="));
+
+        // The caller's own header wins.
+        let r = r.header("authorization", "Bearer t");
+        assert_eq!(r.authorization(), None);
+        assert_eq!(ClientRequest::new("ws://h/").unwrap().authorization(), None);
     }
 }

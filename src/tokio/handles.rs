@@ -1,14 +1,15 @@
 //! The handles on a connection: the [`WebSocket`], and its
 //! [`ReadHalf`] and [`WriteHalf`] after [`split`](WebSocket::split).
 //!
-//! The unsplit [`WebSocket`] owns its state and reaches it through
-//! `&mut self` without locking (its mutex is there only so that the type
-//! is `Sync`; `Mutex::get_mut` takes no lock). [`split`](WebSocket::split)
-//! moves the state behind an `Arc<Mutex<_>>` that each half locks once
-//! per `poll_*` call, never across an `.await`. All the work is done by
-//! the shared state in `socket.rs`; the handles only reach it.
+//! The unsplit [`WebSocket`] owns its state and reaches it without
+//! locking. [`split`](WebSocket::split) moves the state behind an
+//! `Arc<Mutex<_>>` that each half locks once per `poll_*` call, never
+//! across an `.await`, and [`ReadHalf::reunite`] takes it back out. All
+//! the work is done by the state in `socket.rs`; the handles only reach
+//! it.
 
 use std::future::{Future, poll_fn};
+use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, ready};
@@ -19,29 +20,34 @@ use futures_sink::Sink;
 
 use super::Error;
 use super::socket::{Inner, Side};
-use crate::adapter::end_of_connection;
-use crate::{CloseCode, CloseFrame, Config, Connection, Message, MessageKind, Role};
+use crate::adapter::{end_of_connection, upgraded};
+use crate::{CloseCode, CloseFrame, Config, Connection, Event, Message, MessageKind, Role};
 use crate::{SendError, State};
 
 /// Generates the API that every handle shares. Each handle has `shared`
-/// (the state from `&self`, locked) and `inner_mut` (the state from
-/// `&mut self`, for `poll_*` calls).
+/// (the state from `&self`: locked, for a half) and `inner_mut` (the state
+/// from `&mut self`, for `poll_*` calls).
 macro_rules! handle {
     ($name:ident) => {
         impl<S> $name<S> {
-            /// The subprotocol agreed in the opening handshake.
-            pub fn subprotocol(&self) -> Option<String> {
-                self.shared().conn.subprotocol().map(str::to_owned)
-            }
-
             /// Where the closing handshake stands.
             pub fn state(&self) -> State {
                 self.shared().conn.state()
             }
 
-            /// The peer's close frame, once its close event was read.
+            /// Whether the closing handshake is done or the connection
+            /// failed.
+            pub fn is_closed(&self) -> bool {
+                self.state() == State::Closed
+            }
+
+            /// The peer's close frame, once the closing handshake is
+            /// complete.
             pub fn close_frame(&self) -> Option<CloseFrame> {
-                self.shared().closed.as_deref().cloned()
+                match self.shared().conn.outcome() {
+                    Some(crate::Outcome::Clean(frame)) => Some(frame.clone()),
+                    _ => None,
+                }
             }
         }
 
@@ -63,12 +69,39 @@ macro_rules! reader {
             /// handshake carried out while waiting. At the end this returns
             /// [`Error::Closed`] (a clean close), [`Error::AbnormalClose`]
             /// or [`Error::Protocol`], on every call; see [`Error`].
+            ///
+            /// With [`Config::streaming`] on, each piece of a message is
+            /// returned as a message of its own; use
+            /// [`read_event`](Self::read_event) to tell which one is last.
+            ///
+            /// Cancel safe: a `read` dropped before it completes (in
+            /// `tokio::select!`, say) loses no message; the next call
+            /// returns it.
             pub async fn read(&mut self) -> Result<Message, Error> {
-                let next = poll_fn(|cx| self.inner_mut().poll_read_message(cx)).await;
-                next.unwrap_or_else(|| {
-                    let inner = &mut *self.inner_mut();
-                    Err(end_of_connection(&mut inner.conn, inner.closed.as_deref()))
-                })
+                loop {
+                    match self.read_event_where(false).await? {
+                        Event::Message(message) | Event::Piece { data: message, .. } => {
+                            return Ok(message);
+                        }
+                        _ => continue,
+                    }
+                }
+            }
+
+            /// The next event: a message (or, with [`Config::streaming`],
+            /// a piece of one), a ping, a pong, or the peer's close frame,
+            /// as each arrives. Pings are still answered by the connection
+            /// when [`Config::auto_pong`] is on; with it off, answer them
+            /// with `send_pong`. After the close frame (or when the
+            /// connection ends without one) this returns the end as
+            /// [`read`](Self::read) does. Cancel safe, like `read`.
+            pub async fn read_event(&mut self) -> Result<Event, Error> {
+                self.read_event_where(true).await
+            }
+
+            async fn read_event_where(&mut self, every: bool) -> Result<Event, Error> {
+                let next = poll_fn(|cx| self.inner_mut().poll_read_event(cx, every)).await;
+                next.unwrap_or_else(|| Err(end_of_connection(&self.inner_mut().conn)))
             }
         }
 
@@ -78,9 +111,17 @@ macro_rules! reader {
             type Item = Result<Message, Error>;
 
             fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-                match ready!(self.get_mut().inner_mut().poll_read_message(cx)) {
-                    Some(Err(Error::Closed(_))) => Poll::Ready(None),
-                    next => Poll::Ready(next),
+                let inner = &mut *self.get_mut().inner_mut();
+                loop {
+                    let next = match ready!(inner.poll_read_event(cx, false)) {
+                        Some(Ok(Event::Message(message) | Event::Piece { data: message, .. })) => {
+                            Some(Ok(message))
+                        }
+                        Some(Ok(_)) => continue,
+                        Some(Err(Error::Closed(_))) | None => None,
+                        Some(Err(e)) => Some(Err(e)),
+                    };
+                    return Poll::Ready(next);
                 }
             }
         }
@@ -106,6 +147,16 @@ macro_rules! writer {
                 poll_fn(move |cx| self.inner_mut().poll_send(cx, &mut queue))
             }
 
+            /// Sends a text message.
+            pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
+                self.write_with(|conn| conn.send_text(text)).await
+            }
+
+            /// Sends a binary message.
+            pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+                self.write_with(|conn| conn.send_binary(data)).await
+            }
+
             /// Sends one fragment of a message; see
             /// [`Connection::send_fragment`].
             pub async fn send_fragment(
@@ -121,6 +172,12 @@ macro_rules! writer {
             /// Sends a ping (at most 125 bytes).
             pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
                 self.write_with(|conn| conn.send_ping(payload)).await
+            }
+
+            /// Sends a pong (at most 125 bytes): the answer to a ping when
+            /// [`Config::auto_pong`] is off, or an unsolicited heartbeat.
+            pub async fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+                self.write_with(|conn| conn.send_pong(payload)).await
             }
 
             /// Starts the closing handshake. Keep reading until the end
@@ -174,13 +231,11 @@ macro_rules! writer {
 }
 
 /// A WebSocket connection over an async stream. Read it with
-/// [`read`](WebSocket::read) or as a `Stream`, write it with
-/// [`send`](WebSocket::send) or as a `Sink`, or
-/// [`split`](WebSocket::split) it.
+/// [`read`](WebSocket::read) (or [`read_event`](WebSocket::read_event)) or
+/// as a `Stream`, write it with [`send`](WebSocket::send) or as a `Sink`,
+/// or [`split`](WebSocket::split) it.
 pub struct WebSocket<S> {
-    /// Only locked through `&self` (`subprotocol`, `state`, …): every
-    /// read and write goes through `&mut self` and `Mutex::get_mut`.
-    inner: Mutex<Inner<S>>,
+    inner: Inner<S>,
 }
 
 /// The reading half of a [`WebSocket`]: messages in, and the pongs and
@@ -194,33 +249,115 @@ pub struct WriteHalf<S> {
     inner: Arc<Mutex<Inner<S>>>,
 }
 
-impl<S> WebSocket<S> {
-    fn shared(&self) -> MutexGuard<'_, Inner<S>> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// The halves given to [`ReadHalf::reunite`] came from two different
+/// [`WebSocket`]s; both are handed back.
+#[derive(Debug)]
+pub struct ReuniteError<S>(pub ReadHalf<S>, pub WriteHalf<S>);
 
-    fn inner_mut(&mut self) -> &mut Inner<S> {
-        self.inner.get_mut().unwrap_or_else(PoisonError::into_inner)
+impl<S> std::fmt::Display for ReuniteError<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the halves belong to different WebSockets")
     }
 }
 
-impl<S> ReadHalf<S> {
-    fn shared(&self) -> MutexGuard<'_, Inner<S>> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+impl<S: std::fmt::Debug> std::error::Error for ReuniteError<S> {}
+
+impl<S> WebSocket<S> {
+    fn shared(&self) -> &Inner<S> {
+        &self.inner
     }
 
-    fn inner_mut(&mut self) -> MutexGuard<'_, Inner<S>> {
-        self.shared()
+    fn inner_mut(&mut self) -> &mut Inner<S> {
+        &mut self.inner
+    }
+
+    /// The subprotocol agreed in the opening handshake.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.inner.conn.subprotocol()
+    }
+
+    /// The connection state machine: state, subprotocol, outcome, timers.
+    pub fn connection(&self) -> &Connection {
+        &self.inner.conn
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner.stream
+    }
+
+    /// The stream, to set socket options. Reading or writing it directly
+    /// corrupts the WebSocket stream.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner.stream
+    }
+
+    /// Gives back the stream (output not written yet is dropped).
+    pub fn into_inner(self) -> S {
+        self.inner.stream
+    }
+}
+
+/// The state of a split connection, locked for one `poll_*` call.
+struct Locked<'a, S>(MutexGuard<'a, Inner<S>>);
+
+impl<S> Deref for Locked<'_, S> {
+    type Target = Inner<S>;
+    fn deref(&self) -> &Inner<S> {
+        &self.0
+    }
+}
+
+impl<S> DerefMut for Locked<'_, S> {
+    fn deref_mut(&mut self) -> &mut Inner<S> {
+        &mut self.0
+    }
+}
+
+fn lock<S>(inner: &Mutex<Inner<S>>) -> Locked<'_, S> {
+    Locked(inner.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+impl<S> ReadHalf<S> {
+    fn shared(&self) -> Locked<'_, S> {
+        lock(&self.inner)
+    }
+
+    fn inner_mut(&mut self) -> Locked<'_, S> {
+        lock(&self.inner)
+    }
+
+    /// The subprotocol agreed in the opening handshake.
+    pub fn subprotocol(&self) -> Option<String> {
+        self.shared().conn.subprotocol().map(str::to_owned)
+    }
+
+    /// Puts the halves back together into the [`WebSocket`] they were
+    /// split from; fails, giving both back, if `write` came from another.
+    pub fn reunite(self, write: WriteHalf<S>) -> Result<WebSocket<S>, ReuniteError<S>> {
+        if !Arc::ptr_eq(&self.inner, &write.inner) {
+            return Err(ReuniteError(self, write));
+        }
+        drop(write);
+        let inner = Arc::into_inner(self.inner).expect("the other half was just dropped");
+        Ok(WebSocket {
+            inner: inner.into_inner().unwrap_or_else(PoisonError::into_inner),
+        })
     }
 }
 
 impl<S> WriteHalf<S> {
-    fn shared(&self) -> MutexGuard<'_, Inner<S>> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    fn shared(&self) -> Locked<'_, S> {
+        lock(&self.inner)
     }
 
-    fn inner_mut(&mut self) -> MutexGuard<'_, Inner<S>> {
-        self.shared()
+    fn inner_mut(&mut self) -> Locked<'_, S> {
+        lock(&self.inner)
+    }
+
+    /// The subprotocol agreed in the opening handshake.
+    pub fn subprotocol(&self) -> Option<String> {
+        self.shared().conn.subprotocol().map(str::to_owned)
     }
 }
 
@@ -237,9 +374,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// server's upgrade). `leftover` holds any bytes read from the stream
     /// after the handshake: they are the start of the WebSocket traffic.
     pub fn from_upgraded(stream: S, role: Role, config: Config, leftover: &[u8]) -> Self {
-        let mut conn = Connection::new(role, config);
-        conn.receive_data(leftover);
-        Self::from_connection(stream, conn)
+        Self::from_connection(stream, upgraded(role, config, leftover))
     }
 
     /// Wraps a stream and the [`Connection`] made by a handshake you ran
@@ -247,15 +382,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// written by the first read or write.
     pub fn from_connection(stream: S, conn: Connection) -> Self {
         WebSocket {
-            inner: Mutex::new(Inner::new(stream, conn)),
+            inner: Inner::new(stream, conn),
         }
     }
 
     /// Splits the connection into a read half and a write half, for two
     /// tasks. The read half must keep being polled for pings to be
-    /// answered and the connection to close.
+    /// answered and the connection to close. [`ReadHalf::reunite`] undoes
+    /// it.
     pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
-        let inner = Arc::new(self.inner);
+        let inner = Arc::new(Mutex::new(self.inner));
         (
             ReadHalf {
                 inner: Arc::clone(&inner),

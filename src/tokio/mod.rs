@@ -17,6 +17,13 @@
 //! answered, timers to fire and the connection to close. A runtime with
 //! the time driver is needed (`#[tokio::main]` has it).
 //!
+//! [`connect`] opens a TCP connection (through an HTTP proxy, with TLS for
+//! `wss://`: see [`connect_with_options`]) and runs the opening handshake;
+//! [`client`] runs it over a stream you opened, [`accept`] the server side
+//! over any stream, and [`accept_tls_with_config`] a TLS handshake then
+//! the server side. Each bounds all it does by
+//! [`Config::handshake_timeout`].
+//!
 //! # Server
 //!
 //! ```no_run
@@ -64,48 +71,178 @@ use ::tokio::time::timeout;
 
 mod handles;
 mod socket;
+mod stream;
 
-pub use self::handles::{ReadHalf, WebSocket, WriteHalf};
+pub use self::handles::{ReadHalf, ReuniteError, WebSocket, WriteHalf};
+pub use self::stream::MaybeTlsStream;
 use crate::Config;
+use crate::adapter::Handshake;
 pub use crate::adapter::{Error, Reject};
-use crate::adapter::{Handshake, no_tls};
+pub use crate::connect::{ConnectOptions, Proxy, ProxyError, TlsFailure};
+use crate::connect::{Redirects, Route, TlsTarget, io_error};
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Request, Response, ServerHandshake,
 };
 
-/// Connects to a `ws://` URL and runs the opening handshake, with the
-/// default [`Config`].
-pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
+/// Connects to a `ws://` or `wss://` URL and runs the opening handshake,
+/// with the default [`Config`].
+///
+/// `wss://` needs the `rustls` feature, and trusts the roots of the
+/// `rustls-webpki-roots` and `rustls-native-roots` features; the server's
+/// certificate must be valid for the URL's host (a name or an IP address).
+pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
     connect_with_config(ClientRequest::new(url)?, Config::default()).await
 }
 
 /// Like [`connect`], with a request carrying subprotocols, headers or an
-/// origin, and a [`Config`]. Connecting and the handshake together take
-/// at most [`Config::handshake_timeout`].
+/// origin, and a [`Config`].
+///
+/// Each address the host resolves to gets [`Config::connect_timeout`] to
+/// accept the TCP connection; from then on, the proxy's tunnel, TLS and
+/// the opening handshake take at most [`Config::handshake_timeout`].
+/// Redirects are followed, each on a new connection, up to
+/// [`Config::max_redirects`] (none by default).
 pub async fn connect_with_config(
     request: ClientRequest,
     config: Config,
-) -> Result<(WebSocket<TcpStream>, Response), Error> {
-    if request.is_secure() {
-        return Err(no_tls());
+) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    connect_with_options(request, config, &ConnectOptions::default()).await
+}
+
+/// Like [`connect_with_config`], through an HTTP proxy or with a TLS
+/// configuration of your own (see [`ConnectOptions`]).
+///
+/// ```no_run
+/// use rfc6455::tokio::{self as ws, ConnectOptions, Proxy};
+/// use rfc6455::{ClientRequest, Config};
+///
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// let options = ConnectOptions::new().proxy(Proxy::new("http://127.0.0.1:3128")?);
+/// let request = ClientRequest::new("wss://example.com/chat")?;
+/// let (socket, _) = ws::connect_with_options(request, Config::default(), &options).await?;
+/// # Ok(()) }
+/// ```
+pub async fn connect_with_options(
+    mut request: ClientRequest,
+    config: Config,
+    options: &ConnectOptions,
+) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    let mut redirects = Redirects::new(&request, &config);
+    loop {
+        // On the heap, like the server's: see `accept_with_config`.
+        match Box::pin(connect_once(request.clone(), &config, options)).await {
+            Err(e) => request = redirects.follow(&request, e)?,
+            done => return done,
+        }
     }
+}
+
+/// One connection: dial, tunnel, TLS, handshake.
+async fn connect_once(
+    request: ClientRequest,
+    config: &Config,
+    options: &ConnectOptions,
+) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    let route = Route::new(&request, config, options)?;
+    let mut last_error = None;
+    for addr in ::tokio::net::lookup_host((route.host.as_str(), route.port)).await? {
+        let mut tcp = match timeout(config.connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                last_error = Some(e);
+                continue;
+            }
+            Err(_) => {
+                last_error = Some(io::ErrorKind::TimedOut.into());
+                continue;
+            }
+        };
+        let handshake = async move {
+            tcp.set_nodelay(true)?;
+            if let Some(mut tunnel) = route.tunnel {
+                run_handshake(&mut tcp, &mut tunnel).await?;
+            }
+            let stream = match route.tls {
+                None => MaybeTlsStream::Plain(tcp),
+                Some(tls) => tls_stream(tls, tcp).await?,
+            };
+            handshake_client(stream, request, config).await
+        };
+        return timeout(config.handshake_timeout, handshake)
+            .await
+            .map_err(|_| Error::HandshakeTimeout)?;
+    }
+    Err(Error::Io(last_error.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, "the host resolved to no address")
+    })))
+}
+
+#[cfg(feature = "rustls")]
+async fn tls_stream(tls: TlsTarget, tcp: TcpStream) -> Result<MaybeTlsStream, Error> {
+    let connector = tokio_rustls::TlsConnector::from(tls.config);
+    let stream = connector
+        .connect(tls.name, tcp)
+        .await
+        .map_err(crate::connect::tls_error)?;
+    Ok(MaybeTlsStream::Rustls(Box::new(stream)))
+}
+
+#[cfg(not(feature = "rustls"))]
+async fn tls_stream(tls: TlsTarget, _: TcpStream) -> Result<MaybeTlsStream, Error> {
+    match tls {}
+}
+
+/// Runs the client side of the opening handshake over a stream you opened
+/// (TLS, a proxy's tunnel, a Unix socket, an in-memory duplex...), with
+/// the default [`Config`]. The request's URL gives the `Host` header and
+/// the path; nothing is dialed.
+///
+/// ```no_run
+/// use rfc6455::{ClientRequest, tokio as ws};
+///
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// let stream = tokio::net::UnixStream::connect("/run/app.sock").await?;
+/// let (socket, _response) = ws::client(stream, ClientRequest::new("ws://localhost/")?).await?;
+/// # Ok(()) }
+/// ```
+pub async fn client<S>(stream: S, request: ClientRequest) -> Result<(WebSocket<S>, Response), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    client_with_config(stream, request, Config::default()).await
+}
+
+/// Like [`client`], with a [`Config`]. The handshake takes at most
+/// [`Config::handshake_timeout`].
+pub async fn client_with_config<S>(
+    stream: S,
+    request: ClientRequest,
+    config: Config,
+) -> Result<(WebSocket<S>, Response), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let limit = config.handshake_timeout;
-    let handshake = async move {
-        let mut stream = TcpStream::connect((request.host(), request.port())).await?;
-        stream.set_nodelay(true)?;
-        let mut hs = ClientHandshake::new(request, &config)?;
-        let response = run_handshake(&mut stream, &mut hs).await?;
-        Ok((
-            WebSocket::from_connection(stream, hs.into_connection()?),
-            response,
-        ))
-    };
-    // On the heap, like the server's: see `accept_with_config`.
-    Box::pin(timeout(limit, handshake))
+    Box::pin(timeout(limit, handshake_client(stream, request, &config)))
         .await
         .map_err(|_| Error::HandshakeTimeout)?
 }
 
+async fn handshake_client<S>(
+    mut stream: S,
+    request: ClientRequest,
+    config: &Config,
+) -> Result<(WebSocket<S>, Response), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut hs = ClientHandshake::new(request, config)?;
+    let response = run_handshake(&mut stream, &mut hs).await?;
+    Ok((
+        WebSocket::from_connection(stream, hs.into_connection()?),
+        response,
+    ))
+}
 /// Runs the server side of the opening handshake, accepting any valid
 /// request, with the default [`Config`].
 ///
@@ -157,7 +294,7 @@ where
 /// large as its largest state, so a handshake held inline would stay part
 /// of the task that serves the connection for the connection's whole life.
 pub fn accept_with_config<S, F>(
-    mut stream: S,
+    stream: S,
     config: Config,
     callback: F,
 ) -> impl Future<Output = Result<WebSocket<S>, Error>>
@@ -167,25 +304,38 @@ where
 {
     Box::pin(async move {
         let limit = config.handshake_timeout;
-        let handshake = async move {
-            let mut hs = ServerHandshake::new(&config);
-            let request = run_handshake(&mut stream, &mut hs).await?;
-            let conn = match callback(&request) {
-                Ok(accept) => hs.accept(&request, accept)?,
-                Err(reject) => {
-                    let error = reject.apply(&mut hs);
-                    let _ = write_handshake(&mut stream, &mut hs).await;
-                    return Err(error.into());
-                }
-            };
-            let mut ws = WebSocket::from_connection(stream, conn);
-            ws.flush().await?; // the 101 response
-            Ok(ws)
-        };
-        timeout(limit, handshake)
+        timeout(limit, handshake_server(stream, config, callback))
             .await
             .map_err(|_| Error::HandshakeTimeout)?
     })
+}
+
+async fn handshake_server<S, F>(
+    mut stream: S,
+    config: Config,
+    callback: F,
+) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&Request) -> Result<Accept, Reject>,
+{
+    let mut hs = ServerHandshake::new(&config);
+    let request = run_handshake(&mut stream, &mut hs).await?;
+    let conn = match callback(&request) {
+        Ok(accept) => hs.accept(&request, accept)?,
+        Err(reject) => {
+            let error = reject.apply(&mut hs);
+            let _ = write_handshake(&mut stream, &mut hs).await;
+            return Err(error.into());
+        }
+    };
+    let mut ws = WebSocket::from_connection(stream, conn);
+    // The 101 response.
+    ws.flush().await.map_err(|e| match e {
+        Error::Io(e) => io_error(e),
+        e => e,
+    })?;
+    Ok(ws)
 }
 
 /// The most read from the socket at once during the opening handshake:
@@ -205,7 +355,7 @@ where
     loop {
         write_handshake(stream, hs).await?;
         buf.clear();
-        let result = match stream.read_buf(&mut buf).await? {
+        let result = match stream.read_buf(&mut buf).await.map_err(io_error)? {
             0 => Err(hs.receive_eof()),
             _ => hs.receive_data(&buf),
         };
@@ -220,7 +370,15 @@ where
     }
 }
 
-async fn write_handshake<S, H>(stream: &mut S, hs: &mut H) -> io::Result<()>
+async fn write_handshake<S, H>(stream: &mut S, hs: &mut H) -> Result<(), Error>
+where
+    S: AsyncWrite + Unpin,
+    H: Handshake,
+{
+    write_all(stream, hs).await.map_err(io_error)
+}
+
+async fn write_all<S, H>(stream: &mut S, hs: &mut H) -> io::Result<()>
 where
     S: AsyncWrite + Unpin,
     H: Handshake,
@@ -229,4 +387,59 @@ where
     let n = hs.pending_output().len();
     hs.consume_output(n);
     stream.flush().await
+}
+
+/// Runs a TLS handshake (tokio-rustls, with `tls`) then the server side of
+/// the opening handshake, both within [`Config::handshake_timeout`]. A
+/// failed TLS handshake is [`Error::Tls`]: a plaintext client, for
+/// instance, is [`TlsFailure::NotTls`] (and receives a TLS alert, which
+/// an rfc6455 client reports as
+/// [`HandshakeError::TlsRecord`](crate::HandshakeError::TlsRecord)).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use rfc6455::{Config, tokio as ws};
+/// use rfc6455::handshake::Accept;
+///
+/// # async fn f(tls: Arc<rustls::ServerConfig>) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:9443").await?;
+/// loop {
+///     let (tcp, _) = listener.accept().await?;
+///     let tls = Arc::clone(&tls);
+///     tokio::spawn(async move {
+///         let mut socket =
+///             ws::accept_tls_with_config(tcp, tls, Config::default(), |_| Ok(Accept::new())).await?;
+///         while let Ok(message) = socket.read().await {
+///             socket.send(message).await?;
+///         }
+///         Ok::<_, ws::Error>(())
+///     });
+/// }
+/// # }
+/// ```
+#[cfg(feature = "rustls")]
+pub fn accept_tls_with_config<S, F>(
+    stream: S,
+    tls: std::sync::Arc<rustls::ServerConfig>,
+    config: Config,
+    callback: F,
+) -> impl Future<Output = Result<WebSocket<tokio_rustls::server::TlsStream<S>>, Error>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&Request) -> Result<Accept, Reject>,
+{
+    Box::pin(async move {
+        let limit = config.handshake_timeout;
+        let handshake = async move {
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+            let stream = acceptor
+                .accept(stream)
+                .await
+                .map_err(crate::connect::tls_error)?;
+            handshake_server(stream, config, callback).await
+        };
+        timeout(limit, handshake)
+            .await
+            .map_err(|_| Error::HandshakeTimeout)?
+    })
 }

@@ -19,8 +19,8 @@ use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ::tokio::time::{Sleep, sleep_until};
 
 use super::Error;
-use crate::adapter::end_of_connection;
-use crate::{CloseCode, CloseFrame, Connection, Event, Message};
+use crate::adapter::{end_of_connection, read_failed, wanted};
+use crate::{CloseCode, Connection, Event};
 use crate::{SendError, State};
 
 /// The most read from the socket at once.
@@ -47,7 +47,7 @@ impl Side {
 
 /// The state of one connection, whether split or not.
 pub(super) struct Inner<S> {
-    stream: S,
+    pub(super) stream: S,
     pub(super) conn: Connection,
     /// The keepalive or close timer, while the connection has one running.
     timer: Option<Pin<Box<Sleep>>>,
@@ -59,9 +59,6 @@ pub(super) struct Inner<S> {
     /// Bytes were written to the stream and its `poll_flush` has not
     /// completed since.
     unflushed: bool,
-    /// The close event the connection delivered (boxed: most connections
-    /// spend their life without one).
-    pub(super) closed: Option<Box<CloseFrame>>,
     /// The end was reported and the socket shut down.
     done: bool,
 }
@@ -103,7 +100,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             write_wakers: None,
             waiting: [false; 2],
             unflushed: false,
-            closed: None,
             done: false,
         }
     }
@@ -184,12 +180,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         error
     }
 
-    /// The read side: the next message, or the end (reported once as an
-    /// error, then `None`).
-    pub(super) fn poll_read_message(
+    /// The read side: the next event that [`wanted`] hands out (all of
+    /// them with `every`, else messages and pieces), or the end (reported
+    /// once as an error, then `None`).
+    pub(super) fn poll_read_event(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Message, Error>>> {
+        every: bool,
+    ) -> Poll<Option<Result<Event, Error>>> {
         // A timer that ran out acts before anything that arrived since.
         let mut told_time = false;
         if self.timer.as_ref().is_some_and(|timer| timer.is_elapsed()) {
@@ -198,11 +196,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         }
         while !self.done {
             let ended = match self.conn.next_event() {
-                Ok(Some(Event::Message(message))) => return Poll::Ready(Some(Ok(message))),
-                Ok(Some(Event::Close(frame))) => {
-                    self.closed = Some(Box::new(frame));
-                    continue;
-                }
+                Ok(Some(event)) if wanted(&event, every) => return Poll::Ready(Some(Ok(event))),
                 Ok(Some(_)) => continue,
                 Ok(None) => self.conn.should_close_transport(),
                 Err(_) => true,
@@ -214,10 +208,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 ready!(Pin::new(&mut self.stream).poll_shutdown(cx)).ok();
                 self.done = true;
                 self.timer = None;
-                return Poll::Ready(Some(Err(end_of_connection(
-                    &mut self.conn,
-                    self.closed.as_deref(),
-                ))));
+                return Poll::Ready(Some(Err(end_of_connection(&self.conn))));
             }
             if let Poll::Ready(Err(e)) = written {
                 return Poll::Ready(Some(Err(e.into())));
@@ -232,9 +223,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
                 Poll::Ready(Ok(())) if buf.filled().is_empty() => self.conn.receive_eof(),
                 Poll::Ready(Ok(())) => self.conn.receive_data(buf.filled()),
-                // After the peer's close frame, a reset is just how it ended.
-                Poll::Ready(Err(_)) if self.closed.is_some() => self.conn.receive_eof(),
-                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(self.gone(e).into()))),
+                Poll::Ready(Err(e)) => {
+                    if let Err(e) = read_failed(&mut self.conn, e) {
+                        return Poll::Ready(Some(Err(e.into())));
+                    }
+                }
                 Poll::Pending => {
                     if !told_time && self.conn.needs_clock() {
                         // Before waiting, the core is told the time; it
@@ -257,7 +250,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     let timer = self
                         .timer
                         .get_or_insert_with(|| Box::pin(sleep_until(at.into())));
-                    if timer.deadline() != at.into() {
+                    // Every message moves the keepalive deadline later; the
+                    // timer is not moved with it (that costs a trip to the
+                    // timer wheel per message) but left to fire early, and
+                    // moved on then.
+                    if timer.is_elapsed() || timer.deadline() > at.into() {
                         timer.as_mut().reset(at.into());
                     }
                     ready!(timer.as_mut().poll(cx));

@@ -265,7 +265,7 @@ pub fn close_event(code: u16, reason: &str) -> Event {
 }
 
 pub fn abnormal_close() -> Event {
-    close_event(1006, "")
+    Event::Abnormal
 }
 
 pub fn ping(b: &[u8]) -> Event {

@@ -3,8 +3,12 @@
 tests/interop_python.rs: the other end of rfc6455's permessage-deflate
 interoperability tests.
 
-    ws_peer.py server DEFLATE      listen on 127.0.0.1 (a free port), echo
-    ws_peer.py client URL DEFLATE  connect to URL (loopback only), echo
+    ws_peer.py server DEFLATE [CERT KEY]  listen on 127.0.0.1 (a free port), echo
+    ws_peer.py client URL DEFLATE [CA]    connect to URL (loopback only), echo
+
+With CERT and KEY (PEM files), the server speaks TLS (wss://) with that
+certificate chain and key; with CA (a PEM file), a wss:// client trusts
+that CA alone (Python's ssl module checks the certificate and host name).
 
 DEFLATE is a JSON value saying how this peer negotiates permessage-deflate:
 
@@ -39,6 +43,7 @@ end (the test that started it is gone).
 
 import asyncio
 import json
+import ssl
 import sys
 
 import websockets
@@ -105,14 +110,20 @@ async def stdin_closed():
     await loop.run_in_executor(None, sys.stdin.buffer.read)
 
 
-async def run_server(deflate):
+async def run_server(deflate, tls=None):
     async def handler(ws):
         try:
             await echo(ws)
         except Exception as e:  # report, keep serving
             emit("error", repr(e))
 
+    context = None
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+
     async with serve(handler, "127.0.0.1", 0, max_size=MAX_SIZE, ping_interval=None,
+                     ssl=context,
                      **compression_args(deflate, ServerPerMessageDeflateFactory)) as server:
         port = server.sockets[0].getsockname()[1]
         emit("listening", port)
@@ -123,13 +134,17 @@ async def run_server(deflate):
     return 0
 
 
-async def run_client(url, deflate):
-    if not (url.startswith("ws://127.") or url.startswith("ws://localhost")):
+async def run_client(url, deflate, ca=None):
+    loopback = ("ws://127.", "ws://localhost", "wss://127.", "wss://localhost")
+    if not url.startswith(loopback):
         emit("error", "loopback URLs only: %s" % url)
         return 2
+    tls = {}
+    if ca is not None:
+        tls["ssl"] = ssl.create_default_context(cafile=ca)
 
     async def session():
-        async with connect(url, max_size=MAX_SIZE, ping_interval=None, open_timeout=30,
+        async with connect(url, max_size=MAX_SIZE, ping_interval=None, open_timeout=30, **tls,
                            **compression_args(deflate, ClientPerMessageDeflateFactory)) as ws:
             return await echo(ws)
 
@@ -143,10 +158,12 @@ async def run_client(url, deflate):
 
 def main(argv):
     try:
-        if len(argv) == 2 and argv[0] == "server":
-            return asyncio.run(run_server(json.loads(argv[1])))
-        if len(argv) == 3 and argv[0] == "client":
-            return asyncio.run(run_client(argv[1], json.loads(argv[2])))
+        if len(argv) in (2, 4) and argv[0] == "server":
+            tls = tuple(argv[2:]) or None
+            return asyncio.run(run_server(json.loads(argv[1]), tls))
+        if len(argv) in (3, 4) and argv[0] == "client":
+            ca = argv[3] if len(argv) == 4 else None
+            return asyncio.run(run_client(argv[1], json.loads(argv[2]), ca))
     except Exception as e:
         emit("error", repr(e))
         return 1

@@ -157,6 +157,91 @@ impl Scenario for PingPong {
     }
 }
 
+/// With `auto_pong` off, pings, pongs and the close frame reach the
+/// application through the event-level read, and it answers pings itself.
+#[derive(Default)]
+pub struct ManualPong;
+impl Scenario for ManualPong {
+    fn config(&self) -> Config {
+        Config::default().auto_pong(false)
+    }
+    fn peer(&self, peer: &mut Peer) {
+        peer.conn.send_ping(b"first").unwrap();
+        peer.conn.send_ping(b"second").unwrap();
+        peer.flush();
+        // Answered by the application, each once, in order.
+        assert_eq!(peer.next_event().unwrap(), Event::Pong("first".into()));
+        assert_eq!(peer.next_event().unwrap(), Event::Pong("second".into()));
+        peer.conn.send_pong(b"unsolicited").unwrap();
+        peer.send(&Message::text("then a message"));
+        peer.close(CloseCode::NORMAL, "over");
+    }
+    fn subject<T: Subject>(&self, ws: &mut T) {
+        for payload in ["first", "second"] {
+            assert_eq!(ws.read_event().unwrap(), Event::Ping(payload.into()));
+            ws.send_pong(payload.as_bytes()).unwrap();
+        }
+        assert_eq!(ws.read_event().unwrap(), Event::Pong("unsolicited".into()));
+        assert_eq!(
+            ws.read_event().unwrap(),
+            Event::Message(Message::text("then a message"))
+        );
+        let Event::Close(frame) = ws.read_event().unwrap() else {
+            panic!("expected the close frame")
+        };
+        assert_eq!((frame.code, &*frame.reason), (CloseCode::NORMAL, "over"));
+        expect_clean_close(ws.read_event().unwrap_err(), 1000, "over");
+    }
+}
+
+/// Streaming receive through the adapter: a message larger than the
+/// message limit arrives in pieces and is relayed as fragments at once.
+#[derive(Default)]
+pub struct Streaming;
+impl Scenario for Streaming {
+    fn config(&self) -> Config {
+        Config::default()
+            .max_message_size(64 << 10)
+            .max_frame_size(64 << 10)
+            .streaming(Some(64 << 20))
+    }
+    fn peer(&self, peer: &mut Peer) {
+        let text = "streamé ".repeat(200_000); // 1.8 MB, over both limits
+        peer.conn.send_text(&text).unwrap();
+        peer.flush();
+        assert_eq!(peer.expect_message(), Message::text(text));
+        let binary: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
+        for chunk in binary.chunks(100_000) {
+            let last = chunk.as_ptr_range().end == binary.as_ptr_range().end;
+            peer.conn
+                .send_fragment(MessageKind::Binary, chunk, last)
+                .unwrap();
+        }
+        peer.flush();
+        assert_eq!(peer.expect_message(), Message::binary(binary));
+        peer.close(CloseCode::NORMAL, "");
+    }
+    fn subject<T: Subject>(&self, ws: &mut T) {
+        let mut pieces = 0;
+        loop {
+            match ws.read_event() {
+                Ok(Event::Piece { data, last }) => {
+                    pieces += 1;
+                    ws.send_fragment(data.kind(), data.as_bytes(), last)
+                        .unwrap();
+                }
+                Ok(Event::Close(_)) => {}
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(e) => {
+                    expect_clean_close(e, 1000, "");
+                    break;
+                }
+            }
+        }
+        assert!(pieces > 4, "{pieces} pieces");
+    }
+}
+
 /// The subject closes with a code and reason; the peer echoes the code.
 #[derive(Default)]
 pub struct CloseBySubject;

@@ -10,7 +10,7 @@ use std::thread;
 
 use rfc6455::blocking::Error;
 use rfc6455::handshake::{Accept, ClientRequest};
-use rfc6455::{CloseCode, Config, Message, MessageKind, Role};
+use rfc6455::{CloseCode, Config, Event, Message, MessageKind, Role};
 
 use super::peer::PATIENCE;
 use super::subject::Callback;
@@ -133,6 +133,14 @@ impl<V: Via> super::Subject for Served<V> {
         self.block_on(async |ws| ws.read().await)
     }
 
+    fn read_event(&mut self) -> Result<Event, Error> {
+        self.block_on(async |ws| ws.read_event().await)
+    }
+
+    fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.block_on(async |ws| ws.send_pong(payload).await)
+    }
+
     fn send(&mut self, message: Message) -> Result<(), Error> {
         self.block_on(async |ws| ws.send(message).await)
     }
@@ -150,6 +158,6 @@ impl<V: Via> super::Subject for Served<V> {
     }
 
     fn subprotocol(&self) -> Option<String> {
-        self.ws.subprotocol()
+        self.ws.subprotocol().map(str::to_owned)
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use rfc6455::blocking::{Error, Reject};
 use rfc6455::handshake::{Accept, ClientRequest, Request};
-use rfc6455::{CloseCode, Config, Message, MessageKind, Role};
+use rfc6455::{CloseCode, Config, Event, Message, MessageKind, Role};
 
 use super::peer::PATIENCE;
 
@@ -27,6 +27,8 @@ pub trait Subject: Sized {
     fn spawn_echo_server(listener: TcpListener, config: Config, connections: usize);
 
     fn read(&mut self) -> Result<Message, Error>;
+    fn read_event(&mut self) -> Result<Event, Error>;
+    fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error>;
     fn send(&mut self, message: Message) -> Result<(), Error>;
     fn send_fragment(&mut self, kind: MessageKind, data: &[u8], fin: bool) -> Result<(), Error>;
     fn ping(&mut self, payload: &[u8]) -> Result<(), Error>;
@@ -60,7 +62,11 @@ impl Blocking {
 
 impl Subject for Blocking {
     fn connect(request: ClientRequest, config: Config) -> Result<Self, Error> {
-        rfc6455::blocking::connect_with_config(request, config).map(|(ws, _)| Self::wrap(ws))
+        // Over a stream the test opened: the scenarios run the client
+        // handshake through `client_with_config` (connect's own dialing is
+        // tested in tests/adapters_*.rs).
+        let stream = TcpStream::connect((request.host(), request.port()))?;
+        rfc6455::blocking::client_with_config(stream, request, config).map(|(ws, _)| Self::wrap(ws))
     }
 
     fn accept(stream: TcpStream, config: Config, callback: Callback) -> Result<Self, Error> {
@@ -96,6 +102,20 @@ impl Subject for Blocking {
                 result => return result,
             }
         }
+    }
+
+    fn read_event(&mut self) -> Result<Event, Error> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match self.0.read_event() {
+                Err(e) if e.is_would_block() && Instant::now() < deadline => continue,
+                result => return result,
+            }
+        }
+    }
+
+    fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.0.send_pong(payload)
     }
 
     fn send(&mut self, message: Message) -> Result<(), Error> {
@@ -154,7 +174,10 @@ impl Tokio {
 impl Subject for Tokio {
     fn connect(request: ClientRequest, config: Config) -> Result<Self, Error> {
         let rt = runtime();
-        let (ws, _) = rt.block_on(rfc6455::tokio::connect_with_config(request, config))?;
+        let (ws, _) = rt.block_on(async {
+            let stream = tokio::net::TcpStream::connect((request.host(), request.port())).await?;
+            rfc6455::tokio::client_with_config(stream, request, config).await
+        })?;
         Ok(Tokio { rt, ws })
     }
 
@@ -216,6 +239,14 @@ impl Subject for Tokio {
         self.block_on(async |ws| ws.read().await)
     }
 
+    fn read_event(&mut self) -> Result<Event, Error> {
+        self.block_on(async |ws| ws.read_event().await)
+    }
+
+    fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.block_on(async |ws| ws.send_pong(payload).await)
+    }
+
     fn send(&mut self, message: Message) -> Result<(), Error> {
         self.block_on(async |ws| ws.send(message).await)
     }
@@ -233,6 +264,6 @@ impl Subject for Tokio {
     }
 
     fn subprotocol(&self) -> Option<String> {
-        self.ws.subprotocol()
+        self.ws.subprotocol().map(str::to_owned)
     }
 }

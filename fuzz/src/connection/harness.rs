@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use rfc6455::frame::{MAX_HEADER_LEN, OpCode};
 use rfc6455::{
-    CloseCode, CloseFrame, Config, Connection, Event, Message, MessageKind, ProtocolError, Role,
-    SendError, State,
+    CloseCode, CloseFrame, Config, Connection, Event, Message, MessageKind, Outcome as End,
+    ProtocolError, Role, SendError, State,
 };
 
 use super::{Input, Op, chunk_len};
@@ -305,6 +305,7 @@ impl<'a> Harness<'a> {
                         } else {
                             assert!(delta.is_empty(), "output after failing a closed connection");
                         }
+                        assert_eq!(self.conn.outcome(), Some(&End::Failed(e.clone())));
                         self.error = Some(e.clone());
                         self.outcomes.push(Err(e));
                     }
@@ -334,8 +335,7 @@ impl<'a> Harness<'a> {
                 );
                 assert!(!self.close_event_seen, "an event after the close event");
                 check_event(&event, &self.config);
-                let synthetic_close = matches!(&event,
-                    Event::Close(f) if f.code == CloseCode::ABNORMAL);
+                let synthetic_close = matches!(&event, Event::Abnormal);
                 if full_before || state_before == State::Closed {
                     assert!(synthetic_close, "decoded {event:?} while not allowed to");
                 }
@@ -355,13 +355,21 @@ impl<'a> Harness<'a> {
                 // RFC 6455 §5.5.2: a pong with the same application data.
                 self.expect_frame(delta, OpCode::Pong, payload);
             }
+            Event::Abnormal => {
+                self.close_event_seen = true;
+                assert_eq!(self.conn.state(), State::Closed);
+                assert_eq!(self.conn.outcome(), Some(&End::Abnormal));
+                assert!(self.conn.should_close_transport());
+                assert!(delta.is_empty(), "reply to {event:?} in {state_before:?}");
+            }
             Event::Close(frame) => {
                 self.close_event_seen = true;
                 assert_eq!(self.conn.state(), State::Closed);
+                assert_eq!(self.conn.outcome(), Some(&End::Clean(frame.clone())));
                 if self.role == Role::Server || self.eof {
                     assert!(self.conn.should_close_transport());
                 }
-                if frame.code != CloseCode::ABNORMAL && state_before == State::Open {
+                if state_before == State::Open {
                     // RFC 6455 §5.5.1: echo the status code received.
                     let echo = CloseFrame::new(frame.code, "");
                     self.expect_frame(delta, OpCode::Close, &close_body(echo.code, ""));

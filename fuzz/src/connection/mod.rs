@@ -19,7 +19,8 @@
 //!     arrive in the same read as the handshake head (leftover hand-off).
 //! - `seed` seeds the client's masking keys (some of them all-zero), and,
 //!   for a client set up through the handshake, bit 6 leaves the request
-//!   unwritten so that it is queued ahead of the first frames.
+//!   unwritten so that it is queued ahead of the first frames; bit 7 turns
+//!   on streaming receive, with a limit of four times the message limit.
 //! - `n` two-byte operations (see [`Op`]), then everything left is the
 //!   peer's byte stream, consumed by the feed operations in order. After the
 //!   operations, the harness behaves as an adapter: it feeds the rest of the
@@ -202,6 +203,7 @@ impl<'a> Input<'a> {
             .write_buffer_high_water(high_water)
             .send_frame_size((self.flags & 32 != 0).then_some(7))
             .close_timeout(Duration::from_secs(2))
+            .streaming((self.seed & 0x80 != 0).then_some(4 * message as u64))
     }
 }
 

@@ -1,0 +1,247 @@
+//! The receive buffers and the policy that sizes them: where received bytes
+//! are put, how much memory is kept between reads and frames, and when it
+//! is given back. No protocol rule lives here; `recv.rs` decodes what this
+//! holds.
+//!
+//! The aims, measured in `benches/`: a payload is handed out as a slice of
+//! the buffer it was received in (no copy), a large payload is not moved
+//! while it arrives, the memory of a large frame is not kept for small
+//! ones, and an idle connection holds almost nothing.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::frame::{FrameHeader, MAX_HEADER_LEN};
+
+/// The received bytes not yet decoded, in one or two buffers.
+#[derive(Default)]
+pub(super) struct Input {
+    /// Received bytes not yet decoded. When a frame's header has been read,
+    /// it starts with that frame's payload.
+    buf: BytesMut,
+    /// Received bytes that follow the frame in progress, when a read
+    /// carried the end of a large frame and the start of the next: they
+    /// get an allocation of their own, sized for their frame, instead of
+    /// being moved out of the large frame's buffer later. When empty, it
+    /// may hold a spare allocation for the next such split.
+    next: BytesMut,
+    /// The size of the last `receive` call: the room left behind a
+    /// payload for the bytes that arrive with its end.
+    last_read: usize,
+    /// The payload length of the last complete frame: with the frame in
+    /// progress, the size of buffer worth keeping between frames.
+    last_frame: usize,
+}
+
+impl Input {
+    /// The bytes to decode from.
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// The same bytes, to unmask in place.
+    pub(super) fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// Bytes held and not yet decoded, in both buffers.
+    pub(super) fn len(&self) -> usize {
+        self.buf.len() + self.next.len()
+    }
+
+    /// Memory held by the buffers.
+    pub(super) fn capacity(&self) -> usize {
+        self.buf.capacity() + self.next.capacity()
+    }
+
+    /// Drops `n` decoded bytes (a frame header) from the front.
+    pub(super) fn advance(&mut self, n: usize) {
+        bytes::Buf::advance(&mut self.buf, n);
+    }
+
+    /// Appends received bytes. `frame` is the payload length of the frame
+    /// whose header has been decoded, if any; no buffer grows past one
+    /// frame of `max_frame_size` (plus its header) but by amortized
+    /// doubling, so a caller that feeds without draining stays linear.
+    pub(super) fn receive(&mut self, data: &[u8], frame: Option<usize>, max_frame_size: usize) {
+        self.last_read = data.len();
+        let frame_bound = max_frame_size.saturating_add(MAX_HEADER_LEN);
+        if !self.next.is_empty() {
+            append_input(&mut self.next, data, frame_bound, RETAINED_INPUT);
+            return;
+        }
+        if let Some(missing) = split_point(frame, self.buf.len(), data.len()) {
+            // `data` ends a large frame and carries a good part of the next:
+            // give the next its own buffer, with room for its whole frame,
+            // so that neither is moved when the other is handed out.
+            let (end, next) = data.split_at(missing);
+            let room = match FrameHeader::decode(next) {
+                Ok(Some((header, header_len))) => usize::try_from(header.payload_len)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(header_len),
+                _ => 0,
+            };
+            if room <= SPLIT_MAX_ROOM {
+                append_input(&mut self.buf, end, frame_bound, RETAINED_INPUT);
+                // Room for the frame and for one more read. The spare
+                // buffer is the one the frame before last was received in:
+                // once the application has dropped that payload, it is
+                // reused, warm in the cache, with no new pages to map.
+                let capacity = room.max(next.len()) + data.len();
+                if !self.next.try_reclaim(capacity) {
+                    self.next = BytesMut::with_capacity(capacity);
+                }
+                self.next.extend_from_slice(next);
+                return;
+            }
+        }
+        // Memory worth keeping: room for the frame in progress and a read.
+        let keep = frame
+            .unwrap_or(0)
+            .max(self.last_frame)
+            .saturating_add(data.len());
+        append_input(&mut self.buf, data, frame_bound, keep.max(RETAINED_INPUT));
+    }
+
+    /// Makes room for a payload of `len` bytes whose header was just
+    /// consumed, so that its bytes are appended where they will stay rather
+    /// than moved each time the buffer grows.
+    ///
+    /// The room is reserved up to [`EAGER_PAYLOAD_ROOM`]: beyond it the
+    /// buffer grows as the payload's bytes arrive, so that a header alone
+    /// never makes the connection hold more than that. Room for one more
+    /// read is added, for the start of the next frame that arrives with the
+    /// end of this one: the buffer is then reused as it is, frame after
+    /// frame, and stays in the cache.
+    pub(super) fn make_room_for_payload(&mut self, len: usize) {
+        let live = self.buf.len();
+        if len <= super::RETAINED_BUFFER || len <= 2 * live {
+            // Small, or mostly here already: growing as the rest arrives
+            // moves no more than making room now would.
+            return;
+        }
+        let want = len.min(EAGER_PAYLOAD_ROOM) + self.last_read;
+        if want <= self.buf.capacity() {
+            return;
+        }
+        if !self.buf.try_reclaim(want - live) {
+            let mut grown = BytesMut::with_capacity(want);
+            grown.extend_from_slice(&self.buf);
+            self.buf = grown;
+        }
+    }
+
+    /// Splits off the first `n` bytes of a payload that has not all arrived
+    /// (streaming receive), without a copy.
+    pub(super) fn take_front(&mut self, n: usize) -> Bytes {
+        self.buf.split_to(n).freeze()
+    }
+
+    /// Splits off the complete payload of `len` bytes at the front, without
+    /// a copy.
+    pub(super) fn take_payload(&mut self, len: usize) -> Bytes {
+        self.last_frame = len;
+        let payload = self.buf.split_to(len).freeze();
+        if !self.next.is_empty() {
+            // What followed this frame was put in a buffer of its own. The
+            // emptied one is kept as the spare (see `receive`).
+            debug_assert!(self.buf.is_empty());
+            std::mem::swap(&mut self.buf, &mut self.next);
+        } else if len > super::RETAINED_BUFFER && self.buf.len() <= super::RETAINED_BUFFER {
+            // The large allocation now belongs to the payload handed out; a
+            // few bytes of the next frame must not keep it alive (and out of
+            // `memory_usage`) after the application drops it.
+            self.buf = BytesMut::from(&self.buf[..]);
+        }
+        payload
+    }
+
+    /// Decides what to keep of a buffer that has just been emptied.
+    ///
+    /// A buffer that nothing else points into is kept if it is of a size
+    /// the connection reads with (so a busy connection does not allocate
+    /// per read) and released if larger. One that still shares its memory
+    /// with payloads handed out (the usual case: the last frame of a read
+    /// was just split off) is kept as it is: the next read reclaims the
+    /// memory if the application has dropped those payloads by then,
+    /// instead of allocating anew.
+    pub(super) fn tidy(&mut self) {
+        let buf = &mut self.buf;
+        if buf.is_empty() && buf.try_reclaim(1) && buf.capacity() > RETAINED_INPUT {
+            *buf = BytesMut::new();
+        }
+    }
+
+    /// Gives back the memory of empty buffers.
+    pub(super) fn release(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+        if self.next.is_empty() {
+            self.next = BytesMut::new();
+        }
+    }
+}
+
+/// Where to split `len` new bytes: after the bytes missing from the frame
+/// in progress (of `frame` payload bytes, `have` of them here), if that
+/// frame is large and more than a few KiB of the next frame follow.
+fn split_point(frame: Option<usize>, have: usize, len: usize) -> Option<usize> {
+    let frame = frame?;
+    let missing = frame.checked_sub(have)?;
+    let large = frame > super::RETAINED_BUFFER;
+    (large && len.saturating_sub(missing) > super::RETAINED_BUFFER).then_some(missing)
+}
+
+/// Appends received bytes to `input`. Drained as documented, the buffer
+/// holds at most a partial frame plus the bytes just read: it grows by
+/// doubling, but not past one frame's size (`frame_bound`). A caller that
+/// feeds more without draining gets amortized doubling, so its time stays
+/// linear.
+fn append_input(input: &mut BytesMut, data: &[u8], frame_bound: usize, keep: usize) {
+    let needed = input.len() + data.len();
+    if needed > input.capacity() && input.try_reclaim(data.len()) {
+        // Memory given back by dropped payloads: keep it only if it is of
+        // a size this connection needs now (`keep`: the frame in progress
+        // and a read), so a buffer once grown for a large frame is not
+        // held for small ones.
+        if input.capacity() > 2 * keep.max(needed) {
+            let mut smaller = BytesMut::with_capacity(needed.max(super::RETAINED_BUFFER));
+            smaller.extend_from_slice(input);
+            *input = smaller;
+        }
+    } else if needed > input.capacity() {
+        let live = input.len();
+        if live > frame_bound
+            || (live > super::RETAINED_BUFFER && 2 * input.capacity() <= frame_bound)
+        {
+            // Many live bytes: let the allocator grow the buffer in place.
+            super::reserve(input, data.len(), frame_bound);
+        } else {
+            // Few live bytes, or the last step to the frame's size: move
+            // them to a fresh allocation, so that bytes already consumed in
+            // front of them are not carried along.
+            let capacity = (2 * input.capacity())
+                .max(super::RETAINED_BUFFER.min(frame_bound))
+                .min(frame_bound)
+                .max(needed);
+            let mut grown = BytesMut::with_capacity(capacity);
+            grown.extend_from_slice(input);
+            *input = grown;
+        }
+    }
+    input.extend_from_slice(data);
+}
+
+/// The largest input buffer kept between reads when it is empty or mostly
+/// free: the size of large reads, not of large frames.
+const RETAINED_INPUT: usize = 256 << 10;
+
+/// The largest frame that gets a buffer of its own when it arrives behind
+/// a large frame. A larger one stays behind the large frame and is moved to
+/// the front of the buffer once that frame has been handed out (and
+/// usually dropped): that reuses memory whose pages are already mapped,
+/// which costs less than a fresh allocation of that size.
+const SPLIT_MAX_ROOM: usize = 256 << 10;
+
+/// The most room reserved for a payload from its header alone.
+const EAGER_PAYLOAD_ROOM: usize = 1 << 20;
