@@ -2,17 +2,23 @@
 # Run the Autobahn|Testsuite against rfc6455 (loopback only, no docker).
 #
 # Usage: autobahn/run.sh COMBINATION...
-#   COMBINATION: server-std | server-tokio | client-std | client-tokio | all | ci
-#                or any of the four with ":core" appended (e.g. server-std:core):
+#   COMBINATION: server-std | server-tokio | server-axum | server-hyper |
+#                client-std | client-tokio | all | ci
+#                or any of these with ":core" appended (e.g. server-std:core):
 #                sections 1-11 only, the compression sections 12-13 skipped
 #
 #   server-*  our `echo_server` example is the testee; wstest -m fuzzingclient
 #             connects to it on ws://127.0.0.1:$AUTOBAHN_SERVER_PORT.
+#   server-axum, server-hyper
+#             the same with the `axum_echo` example (`--features axum`) or the
+#             `hyper_echo` example (`--features http`) as the testee: the
+#             upgrade goes through axum or hyper and rfc6455::http.
 #   client-*  wstest -m fuzzingserver listens on ws://127.0.0.1:$AUTOBAHN_CLIENT_PORT
 #             and our `autobahn_client` example is the testee.
-#   all       the four combinations, every case.
-#   ci        the CI plan: server-tokio and client-std with every case (1-13),
-#             server-std:core and client-tokio:core (sections 1-11).
+#   all       the six combinations, every case.
+#   ci        the CI plan: server-axum and client-std with every case (1-13),
+#             server-tokio:core, server-std:core and client-tokio:core
+#             (sections 1-11).
 #
 # Both examples are built with `--features deflate` and run with `--deflate`
 # (permessage-deflate accepted by the server, offered by the client), and
@@ -160,14 +166,17 @@ run_waited() {
     return "$rc"
 }
 
-# build_example NAME: cargo build --release --example NAME, print the binary path.
+# build_example NAME [FEATURE]: cargo build --release --example NAME (with
+# FEATURE enabled too), print the binary path.
 # The binary is then run directly, so the PID we record is the testee's own
 # (not cargo's) and stopping it by PID is reliable.
 build_example() {
-    local name="$1" out
+    local name="$1" out extra=()
+    [[ -n "${2:-}" ]] && extra=(--features "$2")
     log "building example $name (release)" >&2
     out="$TMP_DIR/build-$name.json"
     timeout "$BUILD_TIMEOUT" cargo build --release ${BUILD_FEATURES[@]+"${BUILD_FEATURES[@]}"} \
+        ${extra[@]+"${extra[@]}"} \
         --example "$name" --message-format=json-render-diagnostics > "$out" || {
         log "cargo build of example $name failed" >&2
         return 1
@@ -222,15 +231,27 @@ summarize() {  # summarize COMBINATION: tables + policy + expected results
 }
 
 # --- one combination ------------------------------------------------------------
-run_server() {  # run_server ADAPTER: wstest fuzzingclient -> our echo_server
+# server_example ADAPTER: the example (and extra feature) serving ADAPTER.
+server_example() {
+    case "$1" in
+        axum) echo "axum_echo axum" ;;
+        hyper) echo "hyper_echo http" ;;
+        *) echo "echo_server" ;;
+    esac
+}
+
+run_server() {  # run_server ADAPTER: wstest fuzzingclient -> our echo server
     local adapter="$1" combo="server-$1" agent="rfc6455-server-$1" exe pid spec rc=0
-    local outdir="$REPORTS/$combo" cmd
+    local outdir="$REPORTS/$combo" cmd example
     if [[ "$TESTEE" == wstest ]]; then
         cmd=("$WSTEST" -m testeeserver -w "ws://$HOST:$SERVER_PORT")
     else
-        exe="$(build_example echo_server)" || return 1
-        cmd=("$exe" --addr "$HOST:$SERVER_PORT" --adapter "$adapter" ${DEFLATE_FLAG[@]+"${DEFLATE_FLAG[@]}"}
-            ${SERVER_FLAGS[@]+"${SERVER_FLAGS[@]}"})
+        read -r -a example <<< "$(server_example "$adapter")"
+        exe="$(build_example "${example[@]}")" || return 1
+        cmd=("$exe" --addr "$HOST:$SERVER_PORT")
+        # echo_server serves both adapters; the axum and hyper examples one.
+        [[ "${example[0]}" == echo_server ]] && cmd+=(--adapter "$adapter")
+        cmd+=(${DEFLATE_FLAG[@]+"${DEFLATE_FLAG[@]}"} ${SERVER_FLAGS[@]+"${SERVER_FLAGS[@]}"})
     fi
     port_open "$SERVER_PORT" && { log "port $HOST:$SERVER_PORT already in use"; return 1; }
 
@@ -336,7 +357,7 @@ run_combination() {  # run_combination COMBINATION[:core]: run, then summarize/c
     log "=== $label (deflate $( ((DEFLATE)) && echo on || echo off), exclude '$RUN_EXCLUDE') ==="
     rm -rf "${REPORTS:?}/$combo"
     case "$combo" in
-        server-std | server-tokio) run_server "${combo#server-}" || status=1 ;;
+        server-std | server-tokio | server-axum | server-hyper) run_server "${combo#server-}" || status=1 ;;
         client-std | client-tokio) run_client "${combo#client-}" || status=1 ;;
     esac
     # Summarize whatever report exists, even after a failed run (e.g. a testee
@@ -359,12 +380,13 @@ run_combination() {  # run_combination COMBINATION[:core]: run, then summarize/c
 COMBOS=()
 for arg in "$@"; do
     case "$arg" in
-        all) COMBOS+=(server-std server-tokio client-std client-tokio) ;;
-        ci) COMBOS+=(server-tokio client-std server-std:core client-tokio:core) ;;
-        server-std | server-tokio | client-std | client-tokio) COMBOS+=("$arg") ;;
-        server-std:core | server-tokio:core | client-std:core | client-tokio:core) COMBOS+=("$arg") ;;
+        all) COMBOS+=(server-std server-tokio server-axum server-hyper client-std client-tokio) ;;
+        ci) COMBOS+=(server-axum client-std server-tokio:core server-std:core client-tokio:core) ;;
+        server-std | server-tokio | server-axum | server-hyper | client-std | client-tokio) COMBOS+=("$arg") ;;
+        server-std:core | server-tokio:core | server-axum:core | server-hyper:core) COMBOS+=("$arg") ;;
+        client-std:core | client-tokio:core) COMBOS+=("$arg") ;;
         -h | --help) usage ;;
-        *) die "unknown combination '$arg' (expected server-std, server-tokio, client-std, client-tokio, all or ci, optionally with :core)" ;;
+        *) die "unknown combination '$arg' (expected server-std, server-tokio, server-axum, server-hyper, client-std, client-tokio, all or ci, optionally with :core)" ;;
     esac
 done
 
@@ -385,7 +407,12 @@ run_lanes() {
         if [[ "$c" == server-* ]]; then servers+=("$c"); else clients+=("$c"); fi
     done
     if [[ "$TESTEE" != wstest ]]; then  # build once, before the lanes start
-        build_example echo_server > /dev/null || return 1
+        local example
+        for c in "${servers[@]}"; do
+            c="${c%:core}"
+            read -r -a example <<< "$(server_example "${c#server-}")"
+            build_example "${example[@]}" > /dev/null || return 1
+        done
         build_example autobahn_client > /dev/null || return 1
     fi
     log "two lanes in parallel: [${servers[*]}] and [${clients[*]}]"

@@ -42,7 +42,7 @@ from collections import OrderedDict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-COMBINATIONS = ("server-std", "server-tokio", "client-std", "client-tokio")
+COMBINATIONS = ("server-std", "server-tokio", "server-axum", "server-hyper", "client-std", "client-tokio")
 
 # Column order of the tables; anything else (e.g. NO_CLOSE) counts as FAILED.
 BEHAVIORS = ("OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED")

@@ -11,6 +11,13 @@
 //!   limits that keep a hostile peer from using more memory than configured.
 //! - [`frame`]: the frame header codec, for those who need frames directly.
 //!
+//! Around it, behind features: the blocking adapter (`std`), the tokio
+//! adapter (`tokio`), permessage-deflate (`deflate`), the handshake over
+//! the `http` crate's types for servers and clients whose HTTP stack parsed
+//! the head (`http`, module `http`), upgrades in a hyper 1.x service
+//! (`hyper`, module `hyper`) and an axum 0.8 extractor (`axum`, module
+//! `axum`).
+//!
 //! # The call order
 //!
 //! 1. Feed what the transport delivered: [`Connection::receive_data`]
@@ -75,6 +82,8 @@
 
 #[cfg(any(feature = "std", feature = "tokio"))]
 mod adapter;
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "std")]
 pub mod blocking;
 mod close;
@@ -88,6 +97,10 @@ mod error;
 mod extension;
 pub mod frame;
 pub mod handshake;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod mask;
 mod message;
 mod prepared;

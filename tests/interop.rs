@@ -314,3 +314,15 @@ fn tungstenite_client_with_blocking_server() {
 fn tungstenite_client_with_tokio_server() {
     their_client_our_server::<Tokio>();
 }
+
+#[cfg(feature = "axum")]
+#[test]
+fn tungstenite_client_with_axum_server() {
+    their_client_our_server::<scenarios::http::Axum>();
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn tungstenite_client_with_hyper_server() {
+    their_client_our_server::<scenarios::http::Hyper>();
+}

@@ -1,8 +1,8 @@
 //! permessage-deflate (RFC 7692) interoperability with a peer no one here
 //! wrote: Python's `websockets` package (pinned in tests/python/mod.rs),
 //! as server (our client connects) and as client (our server accepts), over
-//! loopback, with our tokio adapter (every variant) and our blocking adapter
-//! (a few).
+//! loopback, with our tokio adapter (every variant), our blocking adapter
+//! (a few), and our server through axum (a few, with the `axum` feature).
 //!
 //! The Python side, `tests/interop/ws_peer.py`, echoes every message and
 //! reports what it negotiated. Our side sends, in a row on one connection,
@@ -336,6 +336,34 @@ impl Agreed {
 enum Adapter {
     Tokio,
     Blocking,
+    /// Our server through axum (`rfc6455::axum::WebSocketUpgrade`): the
+    /// tokio adapter over the connection hyper upgraded.
+    #[cfg(feature = "axum")]
+    Axum,
+}
+
+#[cfg(feature = "axum")]
+#[path = "upgrade/mod.rs"]
+mod upgrade;
+
+/// Our server's side of `their_client` on the tokio adapter: send each
+/// message, check its echo, close.
+async fn tokio_server_exchange<S>(mut ws: rfc6455::tokio::WebSocket<S>, messages: &[Message])
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use rfc6455::tokio::Error;
+    use tokio::time::timeout;
+    for (i, sent) in messages.iter().enumerate() {
+        ws.send(sent.clone()).await.unwrap();
+        let echo = timeout(LIMIT, ws.read()).await.expect("echo in time");
+        check_echo(i, sent, &echo.unwrap());
+    }
+    ws.close(CloseCode::NORMAL, "done").await.unwrap();
+    match timeout(LIMIT, ws.read()).await.expect("close in time") {
+        Err(Error::Closed(frame)) => assert_eq!(frame.code, CloseCode::NORMAL),
+        other => panic!("expected the closing handshake, got {other:?}"),
+    }
 }
 
 /// One interop run: our side's deflate config, websockets' (a JSON value,
@@ -429,6 +457,8 @@ fn their_server(case: Case) {
             }
             response
         }),
+        #[cfg(feature = "axum")]
+        Adapter::Axum => unreachable!("axum is a server"),
         Adapter::Blocking => {
             use rfc6455::blocking::{Error, connect_with_config};
             let (mut ws, response) =
@@ -490,23 +520,22 @@ fn their_client(case: Case) {
 
     match case.adapter {
         Adapter::Tokio => runtime().block_on(async {
-            use rfc6455::tokio::{Error, accept_with_config};
-            use tokio::time::timeout;
             stream.set_nonblocking(true).unwrap();
             let stream = tokio::net::TcpStream::from_std(stream).unwrap();
-            let mut ws = accept_with_config(stream, config, |_| Ok(Accept::new()))
+            let ws = rfc6455::tokio::accept_with_config(stream, config, |_| Ok(Accept::new()))
                 .await
                 .unwrap();
-            for (i, sent) in messages.iter().enumerate() {
-                ws.send(sent.clone()).await.unwrap();
-                let echo = timeout(LIMIT, ws.read()).await.expect("echo in time");
-                check_echo(i, sent, &echo.unwrap());
-            }
-            ws.close(CloseCode::NORMAL, "done").await.unwrap();
-            match timeout(LIMIT, ws.read()).await.expect("close in time") {
-                Err(Error::Closed(frame)) => assert_eq!(frame.code, CloseCode::NORMAL),
-                other => panic!("expected the closing handshake, got {other:?}"),
-            }
+            tokio_server_exchange(ws, &messages).await;
+        }),
+        #[cfg(feature = "axum")]
+        Adapter::Axum => runtime().block_on(async {
+            stream.set_nonblocking(true).unwrap();
+            let stream = tokio::net::TcpStream::from_std(stream).unwrap();
+            let accept = upgrade::choose(|_| Accept::new());
+            let ws = upgrade::serve_one(upgrade::Stack::Axum, stream, config, accept, LIMIT)
+                .await
+                .unwrap();
+            tokio_server_exchange(ws, &messages).await;
         }),
         Adapter::Blocking => {
             use rfc6455::blocking::{Error, accept_with_config};
@@ -901,6 +930,43 @@ fn their_client_without_compression() {
         adapter: Adapter::Tokio,
         ours: ours(),
         theirs: "null",
+        agreed: None,
+    });
+}
+
+// ---------------------------------------------------------------------------
+// websockets' client, our server through axum.
+
+#[cfg(feature = "axum")]
+#[test]
+fn their_client_defaults_axum() {
+    their_client(Case {
+        adapter: Adapter::Axum,
+        ours: ours(),
+        theirs: "{}",
+        agreed: Some(PLAIN),
+    });
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn their_client_all_four_parameters_axum() {
+    their_client(Case {
+        adapter: Adapter::Axum,
+        ours: all_four_ours(),
+        theirs: ALL_FOUR_THEIRS,
+        agreed: all_four_agreed(),
+    });
+}
+
+/// Control: compression off on our side; the wire shows it.
+#[cfg(feature = "axum")]
+#[test]
+fn their_client_axum_without_compression() {
+    their_client(Case {
+        adapter: Adapter::Axum,
+        ours: None,
+        theirs: "{}",
         agreed: None,
     });
 }

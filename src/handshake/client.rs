@@ -7,7 +7,7 @@ use rand::Rng;
 use super::extensions::parse_extensions;
 use super::head::HeadReader;
 use super::headers::{Headers, check_extra_header, is_field_value, is_token, write_header};
-use super::response::{Response, check_101, content_length, parse_response};
+use super::response::{Response, ResponseHead, check_101, content_length, parse_response};
 use super::url::ClientRequest;
 use super::{HandshakeError, accept_key};
 use crate::extension::{self, Agreed};
@@ -62,6 +62,32 @@ pub struct ClientHandshake {
     expected_accept: String,
     subprotocols: Vec<String>,
     extension_names: Vec<String>,
+    /// The request's target and header fields, for
+    /// [`http_request`](Self::http_request).
+    #[cfg(feature = "http")]
+    request: SentRequest,
+}
+
+/// The target and header fields of the request, kept for an HTTP stack
+/// that sends it. Its `Debug` shows the field names only: values may hold
+/// credentials.
+#[cfg(feature = "http")]
+pub(crate) struct SentRequest {
+    pub(crate) path: String,
+    pub(crate) fields: Vec<(String, String)>,
+}
+
+#[cfg(feature = "http")]
+impl std::fmt::Debug for SentRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentRequest")
+            .field("path", &self.path)
+            .field(
+                "fields",
+                &self.fields.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for ClientHandshake {
@@ -161,21 +187,21 @@ impl ClientHandshake {
         // HTTP version MUST be at least 1.1", with the |Host|, |Upgrade|
         // (including "websocket"), |Connection| (including "Upgrade"),
         // |Sec-WebSocket-Key| and |Sec-WebSocket-Version: 13| headers.
-        let mut out = Vec::with_capacity(256);
-        out.extend_from_slice(b"GET ");
-        out.extend_from_slice(request.path.as_bytes());
-        out.extend_from_slice(b" HTTP/1.1\r\n");
-        write_header(&mut out, "Host", request.host_header().as_bytes());
-        write_header(&mut out, "Upgrade", b"websocket");
-        write_header(&mut out, "Connection", b"Upgrade");
-        write_header(&mut out, "Sec-WebSocket-Key", key.as_bytes());
-        write_header(&mut out, "Sec-WebSocket-Version", b"13");
+        let mut fields: Vec<(String, String)> = vec![
+            ("Host".into(), request.host_header()),
+            ("Upgrade".into(), "websocket".into()),
+            ("Connection".into(), "Upgrade".into()),
+            ("Sec-WebSocket-Key".into(), key.clone()),
+            ("Sec-WebSocket-Version".into(), "13".into()),
+        ];
         if let Some(origin) = &request.origin {
-            write_header(&mut out, "Origin", origin.as_bytes());
+            fields.push(("Origin".into(), origin.clone()));
         }
         if !request.subprotocols.is_empty() {
-            let list = request.subprotocols.join(", ");
-            write_header(&mut out, "Sec-WebSocket-Protocol", list.as_bytes());
+            fields.push((
+                "Sec-WebSocket-Protocol".into(),
+                request.subprotocols.join(", "),
+            ));
         }
         // The extensions this crate runs (permessage-deflate when the
         // Config enables it) follow the application's own offers.
@@ -185,13 +211,18 @@ impl ClientHandshake {
             extensions.push(offer.to_string());
         }
         if !extensions.is_empty() {
-            let list = extensions.join(", ");
-            write_header(&mut out, "Sec-WebSocket-Extensions", list.as_bytes());
+            fields.push(("Sec-WebSocket-Extensions".into(), extensions.join(", ")));
         }
         if let Some(authorization) = request.authorization() {
-            write_header(&mut out, "Authorization", authorization.as_bytes());
+            fields.push(("Authorization".into(), authorization));
         }
-        for (name, value) in &request.headers {
+        fields.extend(request.headers.iter().cloned());
+
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"GET ");
+        out.extend_from_slice(request.path.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        for (name, value) in &fields {
             write_header(&mut out, name, value.as_bytes());
         }
         out.extend_from_slice(b"\r\n");
@@ -204,6 +235,11 @@ impl ClientHandshake {
             expected_accept: accept_key(key.as_bytes()),
             subprotocols: request.subprotocols,
             extension_names: offered,
+            #[cfg(feature = "http")]
+            request: SentRequest {
+                path: request.path,
+                fields,
+            },
         })
     }
 
@@ -291,6 +327,16 @@ impl ClientHandshake {
             return self.finish_body();
         }
 
+        self.accepted(parsed, head.leftover).map(Some)
+    }
+
+    /// The checks on a 101 response and the extension agreement, for the
+    /// byte parser and for a response parsed by an HTTP stack.
+    pub(crate) fn accepted(
+        &mut self,
+        parsed: ResponseHead,
+        leftover: Vec<u8>,
+    ) -> Result<Response, HandshakeError> {
         let response = check_101(
             parsed,
             &self.expected_accept,
@@ -299,11 +345,38 @@ impl ClientHandshake {
         )?;
         let agreed = extension::client_agree(response.extensions(), &self.config)?;
         self.state = State::Done {
-            leftover: head.leftover,
+            leftover,
             subprotocol: response.subprotocol().map(str::to_string),
             agreed,
         };
-        Ok(Some(response))
+        Ok(response)
+    }
+
+    /// Records an error as the handshake's (sticky) state.
+    #[cfg(feature = "http")]
+    pub(crate) fn fail(&mut self, error: HandshakeError) -> HandshakeError {
+        self.state = State::Failed(error.clone());
+        error
+    }
+
+    /// Checks that the handshake still waits for the response head, and
+    /// drops the request bytes: another HTTP stack sent the request.
+    #[cfg(feature = "http")]
+    pub(crate) fn sent_elsewhere(&mut self) -> Result<(), HandshakeError> {
+        match &self.state {
+            State::Reading => {
+                self.output = Vec::new();
+                Ok(())
+            }
+            State::Failed(e) => Err(e.clone()),
+            State::Body { .. } | State::Done { .. } => Err(HandshakeError::NotComplete),
+        }
+    }
+
+    /// The request's target and header fields, as sent.
+    #[cfg(feature = "http")]
+    pub(crate) fn request_parts(&self) -> (&str, &[(String, String)]) {
+        (&self.request.path, &self.request.fields)
     }
 
     /// Fails with the non-101 response once its body is collected.

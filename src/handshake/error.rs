@@ -276,6 +276,12 @@ pub enum HandshakeError {
     /// (client) has been received.
     #[error("the opening handshake is not complete")]
     NotComplete,
+    /// The HTTP server cannot hand this connection over (for hyper: the
+    /// request carries no `hyper::upgrade::OnUpgrade`, because the
+    /// connection is not served with upgrades enabled, or is HTTP/2). A
+    /// server mistake, answered with 500.
+    #[error("the HTTP server cannot upgrade this connection")]
+    NotUpgradable,
 }
 
 impl HandshakeError {
@@ -330,7 +336,8 @@ impl HandshakeError {
             | InvalidExtensionOffer { .. }
             | InvalidUrl { .. }
             | InvalidRejectStatus { .. }
-            | NotComplete => None,
+            | NotComplete
+            | NotUpgradable => None,
         }
     }
 }

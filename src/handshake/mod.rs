@@ -12,7 +12,9 @@
 //!   it yields the [`Response`], then calls
 //!   [`into_connection`](ClientHandshake::into_connection).
 //! - A server whose HTTP stack (hyper, axum...) already parsed the request
-//!   only needs [`accept_key`].
+//!   hands it to `rfc6455::http` (feature `http`), which runs the same
+//!   checks and negotiation as [`ServerHandshake`] over the `http` crate's
+//!   types; [`accept_key`] alone serves a hand-written upgrade.
 //!
 //! On both sides the head is read incrementally in linear time, memory is
 //! bounded by [`Config::max_handshake_size`](crate::Config::max_handshake_size)
@@ -24,6 +26,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha1::{Digest, Sha1};
 
+mod answer;
 mod client;
 mod error;
 mod extensions;
@@ -43,6 +46,15 @@ pub use request::Request;
 pub use response::Response;
 pub use server::{Accept, ServerHandshake};
 pub use url::ClientRequest;
+
+#[cfg(feature = "http")]
+pub(crate) use answer::{Agreement, Refusal};
+#[cfg(feature = "http")]
+pub(crate) use headers::{comma_list, trim_ows};
+#[cfg(feature = "http")]
+pub(crate) use request::check_request;
+#[cfg(feature = "http")]
+pub(crate) use response::ResponseHead;
 
 /// The GUID that RFC 6455 §1.3 appends to the key.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

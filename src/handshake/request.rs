@@ -92,9 +92,7 @@ impl Request {
     }
 }
 
-/// Parses a complete request head and applies the checks of §4.2.1, in an
-/// order that gives clients of old protocol versions a 426 rather than a
-/// 400 (the version is checked before the key).
+/// Parses a complete request head, then applies [`check_request`].
 pub(crate) fn parse_request(head: &[u8], header_lines: usize) -> Result<Request, HandshakeError> {
     let mut slots = vec![httparse::EMPTY_HEADER; header_lines];
     let mut parsed = httparse::Request::new(&mut slots);
@@ -110,10 +108,26 @@ pub(crate) fn parse_request(head: &[u8], header_lines: usize) -> Result<Request,
             reason: "incomplete request line".into(),
         });
     };
+    check_request(method, version >= 1, path, headers)
+}
 
+/// The checks of RFC 6455 §4.2.1 on a request, however it was parsed:
+/// the byte parser above and the `http` crate's types
+/// (`rfc6455::http`) both end here, so each rule is written once.
+///
+/// `http_1_1_or_later` is the request's HTTP version test; `headers` hold
+/// trimmed values. The checks run in an order that gives clients of old
+/// protocol versions a 426 rather than a 400 (the version is checked
+/// before the key).
+pub(crate) fn check_request(
+    method: &str,
+    http_1_1_or_later: bool,
+    path: &str,
+    headers: Headers,
+) -> Result<Request, HandshakeError> {
     // RFC 6455 §4.2.1: the request MUST be "an HTTP/1.1 or higher GET
     // request, including a "Request-URI"".
-    if version < 1 {
+    if !http_1_1_or_later {
         return Err(HandshakeError::UnsupportedHttpVersion);
     }
     if method != "GET" {

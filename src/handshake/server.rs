@@ -1,25 +1,11 @@
 //! The server side of the opening handshake (RFC 6455 §4.2).
 
+use super::answer::{Agreement, Refusal};
 use super::head::HeadReader;
 use super::headers::{check_extra_header, write_header};
 use super::request::{Request, parse_request};
-use super::{HandshakeError, reason_phrase, write_status_line};
-use crate::extension;
-use crate::{Config, Connection, Role};
-
-/// Headers an application may not add to the 101 response: the handshake
-/// writes them (or, for extensions, will once they are negotiated), and a
-/// 1xx response carries no body framing.
-const ACCEPT_RESERVED: &[&str] = &[
-    "Upgrade",
-    "Connection",
-    "Sec-WebSocket-Accept",
-    "Sec-WebSocket-Protocol",
-    "Sec-WebSocket-Extensions",
-    "Sec-WebSocket-Version",
-    "Content-Length",
-    "Transfer-Encoding",
-];
+use super::{HandshakeError, write_status_line};
+use crate::{Config, Connection};
 
 /// Headers an application may not add to a rejection: the handshake writes
 /// the framing and closes the connection.
@@ -195,55 +181,15 @@ impl ServerHandshake {
             State::Failed(e) => return Err(e),
             State::Received { leftover } => leftover,
         };
-        if let Some(protocol) = &options.subprotocol {
-            // RFC 6455 §4.2.2: "The value chosen MUST be derived from the
-            // client's handshake, specifically by selecting one of the
-            // values from the |Sec-WebSocket-Protocol| field".
-            if !request.offers_subprotocol(protocol) {
-                return Err(HandshakeError::AcceptUnofferedSubprotocol {
-                    protocol: protocol.clone(),
-                });
-            }
-        }
-        for (name, value) in &options.headers {
-            check_extra_header(name, value, ACCEPT_RESERVED)?;
-        }
-
-        // RFC 6455 §4.2.2, step 5: a 101 status line, |Upgrade: websocket|,
-        // |Connection: Upgrade|, |Sec-WebSocket-Accept| computed from the
-        // key, and optionally the chosen |Sec-WebSocket-Protocol|.
+        let agreement = Agreement::new(request, options, &self.config)?;
         let mut response = Vec::with_capacity(160);
         write_status_line(&mut response, 101);
-        write_header(&mut response, "Upgrade", b"websocket");
-        write_header(&mut response, "Connection", b"Upgrade");
-        write_header(
-            &mut response,
-            "Sec-WebSocket-Accept",
-            request.accept_key().as_bytes(),
-        );
-        if let Some(protocol) = &options.subprotocol {
-            write_header(&mut response, "Sec-WebSocket-Protocol", protocol.as_bytes());
-        }
-        // RFC 6455 §9.1: the server lists the extensions it accepted, each
-        // one the client offered, with the parameters it chose.
-        let (agreed, accepted) = extension::server_agree(request.extensions(), &self.config);
-        if !accepted.is_empty() {
-            let list: Vec<String> = accepted.iter().map(ToString::to_string).collect();
-            write_header(
-                &mut response,
-                "Sec-WebSocket-Extensions",
-                list.join(", ").as_bytes(),
-            );
-        }
-        for (name, value) in &options.headers {
+        for (name, value) in agreement.fields() {
             write_header(&mut response, name, value.as_bytes());
         }
         response.extend_from_slice(b"\r\n");
-
-        let mut conn = Connection::new(Role::Server, self.config);
+        let mut conn = agreement.into_connection(self.config);
         conn.queue_raw_output(&response);
-        conn.set_subprotocol(options.subprotocol);
-        conn.set_agreed(agreed);
         if !leftover.is_empty() {
             conn.receive_data(&leftover);
         }
@@ -320,36 +266,16 @@ impl ServerHandshake {
 
     /// Queues the HTTP response for a request the handshake refused.
     fn queue_error_response(&mut self, error: &HandshakeError) {
-        let Some(status) = error.status() else {
+        let Some(refusal) = Refusal::new(error) else {
             return;
         };
-        let body = format!("{}: {error}\n", reason_phrase(status));
         let out = &mut self.output;
-        write_status_line(out, status);
-        match status {
-            // RFC 6455 §4.2.2: if the version is not understood, the server
-            // MUST "send an appropriate HTTP error code (such as 426 Upgrade
-            // Required) and a |Sec-WebSocket-Version| header field
-            // indicating the version(s) the server is capable of
-            // understanding". RFC 9110 §15.5.22: a 426 MUST carry an
-            // Upgrade header, and §7.8: its sender MUST list "upgrade" in
-            // Connection.
-            426 => {
-                write_header(out, "Connection", b"Upgrade, close");
-                write_header(out, "Upgrade", b"websocket");
-                write_header(out, "Sec-WebSocket-Version", b"13");
-            }
-            // RFC 9110 §15.5.6: a 405 response MUST carry an Allow header.
-            405 => {
-                write_header(out, "Connection", b"close");
-                write_header(out, "Allow", b"GET");
-            }
-            _ => write_header(out, "Connection", b"close"),
+        write_status_line(out, refusal.status);
+        for (name, value) in refusal.fields() {
+            write_header(out, name, value.as_bytes());
         }
-        write_header(out, "Content-Type", b"text/plain; charset=utf-8");
-        write_header(out, "Content-Length", body.len().to_string().as_bytes());
         out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(body.as_bytes());
+        out.extend_from_slice(refusal.body.as_bytes());
     }
 }
 
@@ -364,8 +290,9 @@ impl ServerHandshake {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Accept {
-    subprotocol: Option<String>,
-    headers: Vec<(String, String)>,
+    pub(super) subprotocol: Option<String>,
+    pub(super) preferences: Vec<String>,
+    pub(super) headers: Vec<(String, String)>,
 }
 
 impl Accept {
@@ -386,6 +313,34 @@ impl Accept {
     #[must_use]
     pub fn subprotocol_from(mut self, request: &Request, preferences: &[&str]) -> Self {
         self.subprotocol = request.choose_subprotocol(preferences).map(str::to_string);
+        self
+    }
+
+    /// Chooses, when the handshake is accepted, the first of the server's
+    /// `preferences` that the client offered, or no subprotocol if it
+    /// offered none of them. For callers that build the `Accept` before
+    /// seeing the request (such as `rfc6455::http::accept`); a subprotocol
+    /// set with [`subprotocol`](Self::subprotocol) takes precedence.
+    ///
+    /// ```
+    /// use rfc6455::Config;
+    /// use rfc6455::handshake::{Accept, ServerHandshake};
+    ///
+    /// let mut hs = ServerHandshake::new(&Config::default());
+    /// let request = hs.receive_data(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\
+    ///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    ///     Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v1, v2\r\n\r\n")?.unwrap();
+    /// let conn = hs.accept(&request, Accept::new().preferring(["v3", "v2", "v1"]))?;
+    /// assert_eq!(conn.subprotocol(), Some("v2"));
+    /// # Ok::<(), rfc6455::handshake::HandshakeError>(())
+    /// ```
+    #[must_use]
+    pub fn preferring<I>(mut self, preferences: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.preferences = preferences.into_iter().map(Into::into).collect();
         self
     }
 

@@ -7,8 +7,13 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cases;
+#[cfg(feature = "axum")]
+pub mod http;
 pub mod peer;
 pub mod subject;
+#[cfg(feature = "axum")]
+#[path = "../upgrade/mod.rs"]
+pub mod upgrade;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -1,0 +1,113 @@
+//! An echo server in axum: every text message comes back as text, every
+//! binary message as binary, on path `/`.
+//!
+//! ```text
+//! cargo run --release --example axum_echo --features axum -- --addr 127.0.0.1:9002 [--deflate]
+//! ```
+//!
+//! - `--addr HOST:PORT` (required): where to listen.
+//! - `--deflate`: accept permessage-deflate (RFC 7692) when a client offers
+//!   it, with `DeflateConfig::default()`.
+//!
+//! A plain `GET /` (no `Upgrade: websocket`) gets a short page; an upgrade
+//! request that breaks RFC 6455 gets the status the byte handshake gives
+//! (400, 405, 426).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use rfc6455::Config;
+use rfc6455::axum::{WebSocket, WebSocketUpgrade};
+
+const USAGE: &str = "usage: axum_echo --addr HOST:PORT [--deflate]";
+
+/// Limits large enough for the Autobahn testsuite (up to 16 MiB messages),
+/// with permessage-deflate accepted when `deflate` is set.
+fn config(deflate: bool) -> Config {
+    let config = Config::default()
+        .max_message_size(64 << 20)
+        .max_frame_size(64 << 20);
+    #[cfg(feature = "deflate")]
+    let config = if deflate {
+        config.deflate(rfc6455::deflate::DeflateConfig::default())
+    } else {
+        config
+    };
+    #[cfg(not(feature = "deflate"))]
+    assert!(!deflate, "checked by parse_args");
+    config
+}
+
+fn parse_args() -> Result<(SocketAddr, bool), String> {
+    let (mut addr, mut deflate) = (None, false);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        match flag.as_str() {
+            "--deflate" if cfg!(feature = "deflate") => deflate = true,
+            "--deflate" => return Err("--deflate needs the `deflate` feature".into()),
+            "--addr" => {
+                let value = args.next().ok_or("--addr needs a value")?;
+                addr = Some(value.parse().map_err(|e| format!("--addr: {e}"))?);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok((addr.ok_or("--addr is required")?, deflate))
+}
+
+async fn root(State(config): State<Config>, ws: Option<WebSocketUpgrade>) -> Response {
+    match ws {
+        Some(ws) => ws.config(config).on_upgrade(echo),
+        None => Html("<p>rfc6455 axum echo server: connect a WebSocket client to /</p>\n")
+            .into_response(),
+    }
+}
+
+async fn echo(mut socket: WebSocket) {
+    loop {
+        let message = match socket.read().await {
+            Ok(message) => message,
+            Err(rfc6455::tokio::Error::Closed(_)) => return,
+            Err(e) => return eprintln!("connection ended: {e}"),
+        };
+        if let Err(e) = socket.send(message).await {
+            return eprintln!("connection ended: {e}");
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (addr, deflate) = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("axum_echo: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let app = Router::new()
+        .route("/", get(root))
+        .with_state(config(deflate));
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        // Small echoes go out at once rather than waiting for an ACK.
+        Ok(listener) => listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        }),
+        Err(e) => {
+            eprintln!("axum_echo: {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let note = if deflate { " (permessage-deflate)" } else { "" };
+    eprintln!("axum_echo listening on {addr}{note}");
+    if let Err(e) = axum::serve(listener, app).await {
+        eprintln!("axum_echo: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
