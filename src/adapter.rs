@@ -6,7 +6,9 @@
 use std::io;
 
 use crate::connect::{ConnectError, ProxyError, TlsFailure, Tunnel};
-use crate::handshake::{ClientHandshake, HandshakeError, Request, Response, ServerHandshake};
+use crate::handshake::{
+    Accept, ClientHandshake, HandshakeError, Request, Response, ServerHandshake,
+};
 use crate::{CloseFrame, Config, Connection, Event, Outcome, ProtocolError, Role, SendError};
 
 /// The error of the blocking and tokio adapters.
@@ -243,11 +245,24 @@ impl Reject {
             Ok(()) => HandshakeError::Rejected {
                 status: self.status,
             },
-            Err(e) => {
-                let _ = hs.reject(500, b"");
-                e
-            }
+            Err(e) => hs.fail_internal(e),
         }
+    }
+}
+
+/// The application's answer to a request, applied to the handshake: the
+/// connection, or the error with the response that tells the client
+/// (the application's refusal, or a 500 for its mistake) queued in the
+/// handshake's output, for the adapter to write before it closes. Both
+/// adapters' `accept` flows go through here.
+pub(crate) fn answer(
+    hs: &mut ServerHandshake,
+    request: &Request,
+    answer: Result<Accept, Reject>,
+) -> Result<Connection, HandshakeError> {
+    match answer {
+        Ok(accept) => hs.accept(request, accept),
+        Err(reject) => Err(reject.apply(hs)),
     }
 }
 

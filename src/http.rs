@@ -246,11 +246,7 @@ impl Rejection {
 
     /// The response to send, body included.
     pub fn into_http_response(self) -> ::http::Response<String> {
-        let Some(refusal) = Refusal::new(&self.error) else {
-            let mut response = ::http::Response::new("Internal Server Error\n".to_string());
-            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            return response;
-        };
+        let refusal = Refusal::new(&self.error).unwrap_or_else(Refusal::internal);
         let mut response = ::http::Response::new(String::new());
         *response.status_mut() = self.status();
         // The fields are constants and a number: always valid.

@@ -21,7 +21,8 @@ macro_rules! suite {
                 keepalive_timeout: KeepaliveTimeout, keepalive_answered: KeepaliveAnswered,
                 close_timeout: CloseTimeout, manual_pong: ManualPong, streaming: Streaming);
 
-            suite!(@fn $subject; handshake_timeouts, connect_timeout, rejected, malformed,
+            suite!(@fn $subject; handshake_timeouts, connect_timeout, rejected,
+                accept_mistake_is_a_500, malformed,
                 subprotocols, from_upgraded);
         }
     };

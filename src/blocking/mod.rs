@@ -86,7 +86,7 @@ pub use self::stream::MaybeTlsStream;
 use self::stream::{Timeouts, socket_of};
 use crate::Config;
 pub use crate::adapter::{Error, Reject};
-use crate::adapter::{Handshake, would_block};
+use crate::adapter::{Handshake, answer, would_block};
 pub use crate::connect::{ConnectError, ConnectOptions, Proxy, ProxyError, TlsFailure};
 use crate::connect::{Dial, Redirects, Route, TlsTarget, io_error};
 use crate::handshake::{
@@ -320,10 +320,10 @@ where
     let saved = save_timeouts(&stream)?;
     let mut hs = ServerHandshake::new(&config);
     let request = run_handshake(&mut stream, &mut hs, deadline)?;
-    let conn = match callback(&request) {
-        Ok(accept) => hs.accept(&request, accept)?,
-        Err(reject) => {
-            let error = reject.apply(&mut hs);
+    let conn = match answer(&mut hs, &request, callback(&request)) {
+        Ok(conn) => conn,
+        Err(error) => {
+            // The refusal, or the 500 for the application's mistake.
             let _ = write_handshake(&mut stream, &mut hs, deadline);
             return Err(error.into());
         }

@@ -71,6 +71,22 @@ impl Refusal {
         })
     }
 
+    /// The refusal for the application's own mistake (an unoffered
+    /// subprotocol chosen, a bad extra header): a bare 500 that does not
+    /// reveal the cause to the client.
+    pub(crate) fn internal() -> Refusal {
+        let body = format!("{}\n", reason_phrase(500));
+        Refusal {
+            status: 500,
+            fields: vec![
+                ("Connection", "close"),
+                ("Content-Type", "text/plain; charset=utf-8"),
+            ],
+            content_length: body.len().to_string(),
+            body,
+        }
+    }
+
     /// The header fields, in order, `Content-Length` last.
     pub(crate) fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields

@@ -272,6 +272,11 @@ pub enum HandshakeError {
         /// The status sent.
         status: u16,
     },
+    /// [`ServerHandshake::accept`](super::ServerHandshake::accept) was
+    /// called again after it succeeded: the connection it returned carries
+    /// on.
+    #[error("the handshake was already accepted")]
+    AlreadyAccepted,
     /// The handshake is not complete yet: no request (server) or response
     /// (client) has been received.
     #[error("the opening handshake is not complete")]
@@ -337,6 +342,7 @@ impl HandshakeError {
             | InvalidUrl { .. }
             | InvalidRejectStatus { .. }
             | NotComplete
+            | AlreadyAccepted
             | NotUpgradable => None,
         }
     }

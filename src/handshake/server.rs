@@ -165,30 +165,61 @@ impl ServerHandshake {
     /// starts with the `101 Switching Protocols` response, and any bytes
     /// the client sent after its request head have already been fed to it.
     ///
-    /// This consumes the handshake: on success there is nothing left to do
-    /// with it. The errors are all caller mistakes, found before anything
-    /// is queued — calling before a request was received
-    /// ([`NotComplete`](HandshakeError::NotComplete)) or after a failure
-    /// (that error), choosing a subprotocol the client did not offer
-    /// ([`AcceptUnofferedSubprotocol`](HandshakeError::AcceptUnofferedSubprotocol)),
-    /// or an invalid or reserved extra header. The handshake is gone then
-    /// too, so the caller should close the transport; check
-    /// [`Request::offers_subprotocol`] or use [`Accept::subprotocol_from`]
-    /// to stay clear of them.
-    pub fn accept(self, request: &Request, options: Accept) -> Result<Connection, HandshakeError> {
-        let leftover = match self.state {
+    /// On success the handshake is spent (a later call returns
+    /// [`AlreadyAccepted`](HandshakeError::AlreadyAccepted)). The errors
+    /// are all caller mistakes: calling before a request was received
+    /// ([`NotComplete`](HandshakeError::NotComplete), nothing queued) or
+    /// after a failure (that error), and, once a request is in hand,
+    /// choosing a subprotocol the client did not offer
+    /// ([`AcceptUnofferedSubprotocol`](HandshakeError::AcceptUnofferedSubprotocol))
+    /// or an invalid or reserved extra header. For those the handshake
+    /// survives and queues a `500 Internal Server Error` in
+    /// [`pending_output`](Self::pending_output): write it, then close the
+    /// transport, so that the client learns the handshake failed on this
+    /// side. [`Accept::subprotocol_from`] and [`Accept::preferring`] stay
+    /// clear of the first mistake.
+    ///
+    /// ```
+    /// use rfc6455::Config;
+    /// use rfc6455::handshake::{Accept, HandshakeError, ServerHandshake};
+    ///
+    /// let mut hs = ServerHandshake::new(&Config::default());
+    /// let request = hs.receive_data(b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\
+    ///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    ///     Sec-WebSocket-Version: 13\r\n\r\n")?.unwrap();
+    /// let mistake = hs.accept(&request, Accept::new().subprotocol("never-offered"));
+    /// assert!(matches!(mistake, Err(HandshakeError::AcceptUnofferedSubprotocol { .. })));
+    /// assert!(hs.pending_output().starts_with(b"HTTP/1.1 500 Internal Server Error\r\n"));
+    /// # Ok::<(), HandshakeError>(())
+    /// ```
+    pub fn accept(
+        &mut self,
+        request: &Request,
+        options: Accept,
+    ) -> Result<Connection, HandshakeError> {
+        match &self.state {
             State::Reading => return Err(HandshakeError::NotComplete),
-            State::Failed(e) => return Err(e),
-            State::Received { leftover } => leftover,
+            State::Failed(e) => return Err(e.clone()),
+            State::Received { .. } => {}
+        }
+        let agreement = match Agreement::new(request, options, &self.config) {
+            Ok(agreement) => agreement,
+            Err(e) => return Err(self.fail_internal(e)),
         };
-        let agreement = Agreement::new(request, options, &self.config)?;
+        let leftover = match std::mem::replace(
+            &mut self.state,
+            State::Failed(HandshakeError::AlreadyAccepted),
+        ) {
+            State::Received { leftover } => leftover,
+            _ => Vec::new(),
+        };
         let mut response = Vec::with_capacity(160);
         write_status_line(&mut response, 101);
         for (name, value) in agreement.fields() {
             write_header(&mut response, name, value.as_bytes());
         }
         response.extend_from_slice(b"\r\n");
-        let mut conn = agreement.into_connection(self.config);
+        let mut conn = agreement.into_connection(std::mem::take(&mut self.config));
         conn.queue_raw_output(&response);
         if !leftover.is_empty() {
             conn.receive_data(&leftover);
@@ -266,9 +297,24 @@ impl ServerHandshake {
 
     /// Queues the HTTP response for a request the handshake refused.
     fn queue_error_response(&mut self, error: &HandshakeError) {
-        let Some(refusal) = Refusal::new(error) else {
-            return;
-        };
+        if let Some(refusal) = Refusal::new(error) {
+            self.queue_refusal(&refusal);
+        }
+    }
+
+    /// Fails the handshake for the application's mistake `error` (not the
+    /// client's): a bare 500 is queued, which tells the client that the
+    /// handshake failed on this side without saying why.
+    pub(crate) fn fail_internal(&mut self, error: HandshakeError) -> HandshakeError {
+        if !matches!(self.state, State::Failed(_)) {
+            self.queue_refusal(&Refusal::internal());
+            self.state = State::Failed(error.clone());
+        }
+        error
+    }
+
+    /// Queues a refusal's response.
+    fn queue_refusal(&mut self, refusal: &Refusal) {
         let out = &mut self.output;
         write_status_line(out, refusal.status);
         for (name, value) in refusal.fields() {
@@ -381,7 +427,7 @@ mod tests {
 
     #[test]
     fn accept_writes_the_rfc_example_response() {
-        let (hs, req) = received();
+        let (mut hs, req) = received();
         let conn = hs.accept(&req, Accept::new().subprotocol("chat")).unwrap();
         assert_eq!(
             text(conn.pending_output()),
@@ -394,7 +440,7 @@ mod tests {
 
     #[test]
     fn accept_without_subprotocol_and_with_extra_headers() {
-        let (hs, req) = received();
+        let (mut hs, req) = received();
         let conn = hs.accept(&req, Accept::new().header("X-A", "b")).unwrap();
         let out = text(conn.pending_output());
         assert!(!out.contains("Sec-WebSocket-Protocol"));
@@ -404,24 +450,24 @@ mod tests {
 
     #[test]
     fn accept_refuses_caller_mistakes() {
-        let (hs, req) = received();
+        let (mut hs, req) = received();
         assert_eq!(
             hs.accept(&req, Accept::new().subprotocol("v9")).err(),
             Some(HandshakeError::AcceptUnofferedSubprotocol {
                 protocol: "v9".into()
             })
         );
-        let (hs, req) = received();
+        let (mut hs, req) = received();
         assert!(matches!(
             hs.accept(&req, Accept::new().header("X", "a\r\nSet-Cookie: x")),
             Err(HandshakeError::InvalidHeader { .. })
         ));
-        let (hs, req) = received();
+        let (mut hs, req) = received();
         assert!(matches!(
             hs.accept(&req, Accept::new().header("sec-websocket-accept", "x")),
             Err(HandshakeError::ReservedHeader { .. })
         ));
-        let hs = ServerHandshake::new(&Config::default());
+        let mut hs = ServerHandshake::new(&Config::default());
         let (_, req) = received();
         assert_eq!(
             hs.accept(&req, Accept::new()).err(),

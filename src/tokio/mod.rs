@@ -77,8 +77,8 @@ mod stream;
 pub use self::handles::{ReadHalf, ReuniteError, WebSocket, WriteHalf};
 pub use self::stream::MaybeTlsStream;
 use crate::Config;
-use crate::adapter::Handshake;
 pub use crate::adapter::{Error, Reject};
+use crate::adapter::{Handshake, answer};
 pub use crate::connect::{ConnectError, ConnectOptions, Proxy, ProxyError, TlsFailure};
 use crate::connect::{Dial, Redirects, Route, TlsTarget, io_error};
 use crate::handshake::{
@@ -325,10 +325,10 @@ where
 {
     let mut hs = ServerHandshake::new(&config);
     let request = run_handshake(&mut stream, &mut hs).await?;
-    let conn = match callback(&request) {
-        Ok(accept) => hs.accept(&request, accept)?,
-        Err(reject) => {
-            let error = reject.apply(&mut hs);
+    let conn = match answer(&mut hs, &request, callback(&request)) {
+        Ok(conn) => conn,
+        Err(error) => {
+            // The refusal, or the 500 for the application's mistake.
             let _ = write_handshake(&mut stream, &mut hs).await;
             return Err(error.into());
         }

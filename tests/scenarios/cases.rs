@@ -586,6 +586,57 @@ pub fn rejected<T: Subject>() {
     client.join().unwrap();
 }
 
+/// The application's mistake in accepting (here, a subprotocol the client
+/// never offered, and a header it may not add) is answered with a 500
+/// before the socket is dropped, so the client learns the handshake failed
+/// on the server's side instead of seeing a bare close.
+pub fn accept_mistake_is_a_500<T: Subject>() {
+    type Expected = fn(&HandshakeError) -> bool;
+    let mistakes: [(super::subject::Callback, Expected); 2] = [
+        (
+            |_| Ok(Accept::new().subprotocol("never-offered")),
+            |e| matches!(e, HandshakeError::AcceptUnofferedSubprotocol { .. }),
+        ),
+        (
+            |_| Ok(Accept::new().header("Sec-WebSocket-Accept", "forged")),
+            |e| matches!(e, HandshakeError::ReservedHeader { .. }),
+        ),
+    ];
+    for (mistake, expected) in mistakes {
+        let (listener, port) = bind();
+        let client = thread::spawn(move || {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream.set_read_timeout(Some(PATIENCE)).unwrap();
+            let request = ClientRequest::from_parts("127.0.0.1", port, "/")
+                .unwrap()
+                .subprotocol("chat");
+            let mut hs = ClientHandshake::new(request, &Config::default()).unwrap();
+            stream.write_all(hs.pending_output()).unwrap();
+            let mut reply = Vec::new();
+            stream.read_to_end(&mut reply).unwrap();
+            let error = hs
+                .receive_data(&reply)
+                .err()
+                .or_else(|| hs.receive_eof().err());
+            assert!(
+                matches!(
+                    error,
+                    Some(HandshakeError::UnexpectedStatus { status: 500, .. })
+                ),
+                "{error:?}"
+            );
+        });
+        let stream = listener.accept().unwrap().0;
+        let result = T::accept(stream, Config::default(), mistake);
+        match result {
+            Err(Error::Handshake(e)) => assert!(expected(&e), "{e:?}"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("accepted"),
+        }
+        client.join().unwrap();
+    }
+}
+
 /// A request that is not a WebSocket upgrade gets a 400 before the drop.
 pub fn malformed<T: Subject>() {
     let (listener, port) = bind();
