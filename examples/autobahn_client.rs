@@ -17,6 +17,8 @@
 //!   expect of a client. Needs the `deflate` feature; the client refuses
 //!   to start if it was built without it.
 
+mod common;
+
 use std::process::ExitCode;
 
 use rfc6455::handshake::ClientRequest;
@@ -25,21 +27,10 @@ use rfc6455::{Config, Message, blocking};
 const USAGE: &str =
     "usage: autobahn_client --url ws://HOST:PORT --agent NAME --adapter tokio|std [--deflate]";
 
-/// Limits large enough for every case (up to 16 MiB messages), with
-/// permessage-deflate offered when `deflate` is set.
+/// The testsuite's limits, with permessage-deflate offered when `deflate`
+/// is set.
 fn config(deflate: bool) -> Config {
-    let config = Config::default()
-        .max_message_size(64 << 20)
-        .max_frame_size(64 << 20);
-    #[cfg(feature = "deflate")]
-    let config = if deflate {
-        config.deflate(rfc6455::deflate::DeflateConfig::default())
-    } else {
-        config
-    };
-    #[cfg(not(feature = "deflate"))]
-    assert!(!deflate, "checked by parse_args");
-    config
+    common::testsuite_config(deflate)
 }
 
 /// Either adapter, behind the same three operations.

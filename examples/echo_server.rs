@@ -31,6 +31,8 @@
 //! At most one line is logged per connection, to stderr, when it ends
 //! badly; a bad client never stops the server.
 
+mod common;
+
 use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -55,21 +57,9 @@ const STREAM_LIMIT: u64 = 1 << 40;
 /// the application with `--manual-pong`, and streaming receive with
 /// `--stream`.
 fn config(args: &Args) -> Config {
-    let deflate = args.deflate;
-    let config = Config::default()
-        .max_message_size(64 << 20)
-        .max_frame_size(64 << 20)
+    common::testsuite_config(args.deflate)
         .auto_pong(!args.manual_pong)
-        .streaming(args.stream.then_some(STREAM_LIMIT));
-    #[cfg(feature = "deflate")]
-    let config = if deflate {
-        config.deflate(rfc6455::deflate::DeflateConfig::default())
-    } else {
-        config
-    };
-    #[cfg(not(feature = "deflate"))]
-    assert!(!deflate, "checked by parse_args");
-    config
+        .streaming(args.stream.then_some(STREAM_LIMIT))
 }
 
 struct Args {

@@ -14,6 +14,8 @@
 //! request that breaks RFC 6455 gets the status the byte handshake gives
 //! (400, 405, 426), from `rfc6455::http::accept`.
 
+mod common;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -31,21 +33,9 @@ use rfc6455::tokio::WebSocket;
 
 const USAGE: &str = "usage: hyper_echo --addr HOST:PORT [--deflate]";
 
-/// Limits large enough for the Autobahn testsuite (up to 16 MiB messages),
-/// with permessage-deflate accepted when `deflate` is set.
+/// The testsuite's limits, with permessage-deflate when `deflate` is set.
 fn config(deflate: bool) -> Config {
-    let config = Config::default()
-        .max_message_size(64 << 20)
-        .max_frame_size(64 << 20);
-    #[cfg(feature = "deflate")]
-    let config = if deflate {
-        config.deflate(rfc6455::deflate::DeflateConfig::default())
-    } else {
-        config
-    };
-    #[cfg(not(feature = "deflate"))]
-    assert!(!deflate, "checked by parse_args");
-    config
+    common::testsuite_config(deflate)
 }
 
 fn parse_args() -> Result<(SocketAddr, bool), String> {
