@@ -210,26 +210,9 @@ fn bypasses(no_proxy: &str, host: &str) -> bool {
     })
 }
 
-/// Decodes `%XX` escapes (RFC 3986 §2.1) in a URL's user information.
+/// Decodes a proxy URL's user information, as the WebSocket URL's is.
 fn percent_decode(text: &str) -> Result<String, ProxyError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| invalid("bad percent-encoding in user information"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| invalid("user information is not UTF-8"))
+    crate::handshake::url::decode_userinfo(text).map_err(invalid)
 }
 
 /// Opening a tunnel: the `CONNECT` request, then the proxy's answer.

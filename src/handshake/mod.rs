@@ -36,7 +36,7 @@ mod redirect;
 mod request;
 pub(crate) mod response;
 mod server;
-mod url;
+pub(crate) mod url;
 
 pub use client::ClientHandshake;
 pub use error::HandshakeError;

@@ -373,26 +373,33 @@ fn parse_userinfo(userinfo: &str) -> Result<Credentials, HandshakeError> {
     Ok(credentials)
 }
 
-/// Decodes `%XX` escapes; the result must be UTF-8 (RFC 7617 §2.1).
-fn percent_decode(text: &str) -> Result<String, HandshakeError> {
+/// Decodes the `%XX` escapes (RFC 3986 §2.1) of a URL's user information;
+/// the result must be UTF-8 (RFC 7617 §2.1). The one decoder for the
+/// WebSocket URL and the proxy URL; the error is the reason, for the
+/// caller's error type.
+pub(crate) fn decode_userinfo(text: &str) -> Result<String, &'static str> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
             let hex = bytes
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| invalid("bad percent-encoding in user information"))?;
+                .ok_or("bad percent-encoding in user information")?;
             out.push(hex);
             i += 3;
         } else {
-            out.push(bytes[i]);
+            out.push(b);
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| invalid("user information is not UTF-8"))
+    String::from_utf8(out).map_err(|_| "user information is not UTF-8")
+}
+
+fn percent_decode(text: &str) -> Result<String, HandshakeError> {
+    decode_userinfo(text).map_err(invalid)
 }
 
 fn parse_port(digits: &str) -> Result<u16, HandshakeError> {
