@@ -15,7 +15,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use axum::Router;
@@ -31,23 +30,6 @@ const USAGE: &str = "usage: axum_echo --addr HOST:PORT [--deflate]";
 /// The testsuite's limits, with permessage-deflate when `deflate` is set.
 fn config(deflate: bool) -> Config {
     common::testsuite_config(deflate)
-}
-
-fn parse_args() -> Result<(SocketAddr, bool), String> {
-    let (mut addr, mut deflate) = (None, false);
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        match flag.as_str() {
-            "--deflate" if cfg!(feature = "deflate") => deflate = true,
-            "--deflate" => return Err("--deflate needs the `deflate` feature".into()),
-            "--addr" => {
-                let value = args.next().ok_or("--addr needs a value")?;
-                addr = Some(value.parse().map_err(|e| format!("--addr: {e}"))?);
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok((addr.ok_or("--addr is required")?, deflate))
 }
 
 async fn root(State(config): State<Config>, ws: Option<WebSocketUpgrade>) -> Response {
@@ -73,7 +55,7 @@ async fn echo(mut socket: WebSocket) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (addr, deflate) = match parse_args() {
+    let (addr, deflate) = match common::addr_and_deflate() {
         Ok(args) => args,
         Err(e) => {
             eprintln!("axum_echo: {e}\n{USAGE}");
