@@ -31,7 +31,7 @@ pub enum Bus {
     /// In this process only.
     Local,
     /// On a Redis server, shared with the other processes using it.
-    Redis(RedisBus),
+    Redis(Box<RedisBus>),
 }
 
 /// A [`Bus`] on Redis.
@@ -86,7 +86,7 @@ impl Bus {
             process: format!("{:x}-{started:x}", std::process::id()),
             ttl,
         };
-        Ok((Bus::Redis(bus), pubsub))
+        Ok((Bus::Redis(Box::new(bus)), pubsub))
     }
 
     /// `id` entered `room` as `name`.

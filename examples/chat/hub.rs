@@ -47,7 +47,8 @@ impl Outbox {
     /// told to go (see [`kicked`](Self::kicked)), and the message is not
     /// kept for it, so that memory stays bounded.
     pub fn push(&self, message: &PreparedMessage) {
-        if self.queue.try_send(message.clone()).is_err() && !self.kicked.swap(true, Ordering::AcqRel)
+        if self.queue.try_send(message.clone()).is_err()
+            && !self.kicked.swap(true, Ordering::AcqRel)
         {
             self.kick.notify_one();
         }

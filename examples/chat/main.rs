@@ -166,7 +166,12 @@ fn router(app: App) -> Router {
     Router::new()
         .route(
             "/",
-            get(|| async { page(include_str!("static/index.html"), "text/html; charset=utf-8") }),
+            get(|| async {
+                page(
+                    include_str!("static/index.html"),
+                    "text/html; charset=utf-8",
+                )
+            }),
         )
         .route(
             "/chat.js",
@@ -220,7 +225,11 @@ async fn main() -> ExitCode {
         }
     };
     let addr = listener.local_addr().unwrap_or(options.addr);
-    let shared = if options.redis.is_some() { " (rooms shared through redis)" } else { "" };
+    let shared = if options.redis.is_some() {
+        " (rooms shared through redis)"
+    } else {
+        ""
+    };
     eprintln!("chat listening on http://{addr}/{shared}");
     let listener = listener.tap_io(|stream| {
         let _ = stream.set_nodelay(true);

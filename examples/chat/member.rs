@@ -25,6 +25,10 @@ pub struct Limits {
     pub slow_after: Duration,
 }
 
+/// How long a member being closed gets to take the close frame (and what
+/// was queued before it) and to answer it.
+const CLOSING: Duration = Duration::from_secs(5);
+
 /// Why a connection ends.
 enum End {
     /// The peer closed, or the connection failed: nothing more to say.
@@ -65,7 +69,10 @@ pub async fn serve<S: Transport>(hub: Arc<Hub>, limits: Limits, socket: WebSocke
     // first, then the close, each as long as the socket takes it.
     if code == CloseCode::POLICY_VIOLATION {
         while let Ok(message) = queue.try_recv() {
-            if send(&mut writer, &message, limits.slow_after).await.is_some() {
+            if send(&mut writer, &message, limits.slow_after)
+                .await
+                .is_some()
+            {
                 return;
             }
         }
@@ -77,7 +84,7 @@ pub async fn serve<S: Transport>(hub: Arc<Hub>, limits: Limits, socket: WebSocke
             reader.read().await?;
         }
     };
-    let _: Result<Result<(), Error>, _> = tokio::time::timeout(limits.slow_after, closing).await;
+    let _: Result<Result<(), Error>, _> = tokio::time::timeout(CLOSING, closing).await;
 }
 
 /// Writes one message, waiting at most `slow_after` for the socket.

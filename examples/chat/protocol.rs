@@ -70,7 +70,10 @@ impl Request {
                 if text.is_empty() || text.len() > MAX_TEXT {
                     return Err(format!("text must be 1 to {MAX_TEXT} bytes"));
                 }
-                if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                if text
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t')
+                {
                     return Err("text must not hold control characters".into());
                 }
             }
