@@ -29,6 +29,11 @@ pub struct Process {
 }
 
 impl Process {
+    /// Takes charge of `child`.
+    pub fn new(child: Child, name: &'static str) -> Process {
+        Process { child, name }
+    }
+
     /// The process's id.
     pub fn pid(&self) -> u32 {
         self.child.id()
