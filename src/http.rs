@@ -156,6 +156,7 @@ pub(crate) fn protocol(extensions: &::http::Extensions) -> Option<&str> {
 
 /// Whether a request asks for a WebSocket: [`wants_websocket`] on
 /// HTTP/1.1, or a CONNECT with a `:protocol` on HTTP/2.
+#[cfg(feature = "axum")]
 pub(crate) fn asks_for_websocket(parts: &::http::request::Parts) -> bool {
     wants_websocket(&parts.headers)
         || (parts.method == Method::CONNECT && protocol(&parts.extensions).is_some())
@@ -281,6 +282,14 @@ pub struct Rejection {
 }
 
 impl Rejection {
+    /// The same refusal, answered on an HTTP/2 stream (no
+    /// connection-specific fields).
+    #[cfg(feature = "http2")]
+    pub(crate) fn on_http2(mut self) -> Self {
+        self.http2 = true;
+        self
+    }
+
     /// Why the upgrade was refused.
     pub fn error(&self) -> &HandshakeError {
         &self.error
