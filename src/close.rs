@@ -48,17 +48,26 @@ impl CloseCode {
     pub const MANDATORY_EXTENSION: CloseCode = CloseCode(1010);
     /// 1011: the server met an unexpected condition.
     pub const INTERNAL_ERROR: CloseCode = CloseCode(1011);
+    /// 1012: the server is restarting; reconnect (IANA registry).
+    pub const SERVICE_RESTART: CloseCode = CloseCode(1012);
+    /// 1013: the server is overloaded or the client too slow; reconnect
+    /// later (IANA registry).
+    pub const TRY_AGAIN_LATER: CloseCode = CloseCode(1013);
+    /// 1014: a gateway got an invalid answer from upstream (IANA registry).
+    pub const BAD_GATEWAY: CloseCode = CloseCode(1014);
     /// 1015: reported locally when the TLS handshake failed. Never sent.
     pub const TLS_HANDSHAKE: CloseCode = CloseCode(1015);
 
     /// Whether this code may appear in a close frame on the wire.
     ///
-    /// Valid: 1000–1003, 1007–1011 (defined by RFC 6455), and 3000–4999
-    /// (registered and private codes, §7.4.2). Everything else, including
-    /// 1005, 1006 and 1015, which are reserved for local reporting, is a
-    /// protocol error when received.
+    /// Valid: 1000–1003, 1007–1011 (defined by RFC 6455), 1012–1014
+    /// (added to the IANA registry that RFC 6455 §11.7 set up, as its
+    /// §7.4.2 foresees for 1000–2999), and 3000–4999 (registered and
+    /// private codes, §7.4.2). Everything else, including 1005, 1006 and
+    /// 1015, which are reserved for local reporting, is a protocol error
+    /// when received.
     pub fn is_valid_on_wire(self) -> bool {
-        matches!(self.0, 1000..=1003 | 1007..=1011 | 3000..=4999)
+        matches!(self.0, 1000..=1003 | 1007..=1014 | 3000..=4999)
     }
 }
 
@@ -156,8 +165,8 @@ mod tests {
         let valid: Vec<u16> = (0..=u16::MAX)
             .filter(|&c| CloseCode(c).is_valid_on_wire())
             .collect();
-        assert_eq!(valid.len(), 4 + 5 + 2000);
-        for c in [0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2999, 5000] {
+        assert_eq!(valid.len(), 4 + 5 + 3 + 2000);
+        for c in [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000] {
             assert!(!CloseCode(c).is_valid_on_wire(), "{c}");
         }
     }

@@ -10,7 +10,7 @@ use rfc6455::{CloseCode, Config, MessageKind, ProtocolError, SendError, State};
 /// The codes RFC 6455 §7.4.1 defines for use on the wire, and the ranges
 /// §7.4.2 reserves for libraries (3000–3999) and applications (4000–4999).
 fn valid_on_wire(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
 // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not
@@ -20,7 +20,8 @@ fn valid_on_wire(code: u16) -> bool {
 #[test]
 fn valid_close_codes_are_reported_and_echoed() {
     for code in [
-        1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999,
+        1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000,
+        4999,
     ] {
         let mut conn = server();
         let events = feed_ok(&mut conn, &masked(CLOSE, &close_body(code, b"why")));
@@ -36,7 +37,7 @@ fn valid_close_codes_are_reported_and_echoed() {
 #[test]
 fn invalid_close_codes_fail_with_1002() {
     for code in [
-        0, 1, 999, 1004, 1005, 1006, 1012, 1013, 1014, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+        0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
     ] {
         let mut conn = server();
         let events = feed_err(
@@ -401,14 +402,14 @@ fn a_failed_client_closes_the_transport_at_once() {
 // the others, queueing nothing and leaving the connection open.
 #[test]
 fn send_close_checks_the_code() {
-    for code in [0u16, 999, 1004, 1005, 1006, 1012, 1015, 2999, 5000, 65535] {
+    for code in [0u16, 999, 1004, 1005, 1006, 1015, 2999, 5000, 65535] {
         let mut conn = server();
         let result = conn.send_close(CloseCode::from(code), "x");
         assert_eq!(result, Err(SendError::InvalidCloseCode(code)), "{code}");
         assert!(conn.pending_output().is_empty());
         assert_eq!(conn.state(), State::Open);
     }
-    for code in [1000u16, 1003, 1007, 1011, 3000, 4999] {
+    for code in [1000u16, 1003, 1007, 1011, 1013, 3000, 4999] {
         let mut conn = server();
         conn.send_close(CloseCode::from(code), "").unwrap();
         assert_eq!(take_output(&mut conn), server_close(code), "{code}");

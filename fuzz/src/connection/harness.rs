@@ -16,7 +16,7 @@ use crate::setup::{client_via_handshake, mask_keys, server_via_handshake};
 
 /// Close codes an operation may try to send, valid and not.
 const CLOSE_CODES: [u16; 16] = [
-    1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1015, 2999, 3000, 4999,
+    1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1013, 1015, 2999, 3000, 4999,
 ];
 
 /// Text that the send operations cut from: 1-, 2-, 3- and 4-byte code points.
