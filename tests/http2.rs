@@ -311,3 +311,58 @@ async fn client_and_server_over_tls_with_alpn_h2() {
     .await
     .unwrap();
 }
+
+/// The axum extractor on a hyper HTTP/2 server with extended CONNECT: the
+/// same `WebSocketUpgrade` as on HTTP/1.1 takes the CONNECT stream.
+#[tokio::test]
+async fn the_axum_extractor_accepts_an_extended_connect() {
+    use axum::routing::any;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::service::TowerToHyperService;
+    use rfc6455::axum::WebSocketUpgrade;
+
+    timeout(LIMIT, async {
+        let router = axum::Router::new().route(
+            "/ws",
+            any(|version: http::Version, ws: WebSocketUpgrade| async move {
+                assert_eq!(version, http::Version::HTTP_2);
+                ws.on_upgrade(|mut socket| async move {
+                    while let Ok(m) = socket.read().await {
+                        let _ = socket.send(m).await;
+                    }
+                })
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+            builder.enable_connect_protocol();
+            let _ = builder
+                .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(router))
+                .await;
+        });
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let client = Http2Client::handshake(tcp).await.unwrap();
+        let (mut a, response) = client
+            .connect(url("/ws"), &Config::default())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let (mut b, _) = client
+            .connect(url("/ws"), &Config::default())
+            .await
+            .unwrap();
+        round_trip(&mut a, 3).await;
+        round_trip(&mut b, 3).await;
+        // A third one while the others are open: each on its own stream.
+        let (mut c, _) = client
+            .connect(url("/ws"), &Config::default())
+            .await
+            .unwrap();
+        round_trip(&mut c, 1).await;
+    })
+    .await
+    .unwrap();
+}
