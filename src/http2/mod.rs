@@ -180,3 +180,114 @@ impl Http2Client {
         Ok((socket, accepted))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handshake::HandshakeMode;
+    use crate::http::accept;
+
+    fn connect_request() -> ::http::request::Builder {
+        ::http::Request::builder()
+            .method(::http::Method::CONNECT)
+            .version(::http::Version::HTTP_2)
+            .uri("https://example.com/chat")
+            .extension(h2::ext::Protocol::from_static("websocket"))
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-protocol", "v1, v2")
+    }
+
+    #[test]
+    fn an_extended_connect_is_answered_with_a_200_without_key_or_upgrade() {
+        let request = connect_request().body(()).unwrap();
+        let (response, conn) = accept(
+            &request,
+            &Config::default(),
+            Accept::new().preferring(["v2"]),
+        )
+        .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["sec-websocket-protocol"], "v2");
+        for absent in ["upgrade", "connection", "sec-websocket-accept"] {
+            assert!(!response.headers().contains_key(absent), "{absent}");
+        }
+        assert_eq!(conn.subprotocol(), Some("v2"));
+    }
+
+    #[test]
+    fn refusals_on_http2_carry_no_connection_fields() {
+        let old = connect_request()
+            .header("sec-websocket-version", "8")
+            .body(())
+            .unwrap();
+        let refused = accept(&old, &Config::default(), Accept::new()).unwrap_err();
+        let response = refused.into_http_response();
+        assert_eq!(response.status(), 400);
+        assert_eq!(response.headers()["sec-websocket-version"], "13");
+        assert!(!response.headers().contains_key("connection"));
+        let other = ::http::Request::builder()
+            .method(::http::Method::CONNECT)
+            .version(::http::Version::HTTP_2)
+            .uri("https://example.com/chat")
+            .extension(h2::ext::Protocol::from_static("connect-udp"))
+            .body(())
+            .unwrap();
+        let refused = accept(&other, &Config::default(), Accept::new()).unwrap_err();
+        assert_eq!(refused.status(), 501);
+    }
+
+    #[test]
+    fn the_client_sends_connect_and_takes_only_a_2xx_on_http2() {
+        let request = ClientRequest::new("wss://example.com:8443/chat?x=1")
+            .unwrap()
+            .subprotocol("v1");
+        let config = Config::default();
+        let hs = ClientHandshake::extended_connect(request.clone(), &config).unwrap();
+        assert_eq!(hs.mode(), HandshakeMode::ExtendedConnect);
+        assert!(hs.pending_output().is_empty());
+        let sent = hs.http_request().unwrap();
+        assert_eq!(sent.method(), ::http::Method::CONNECT);
+        assert_eq!(sent.uri(), "https://example.com:8443/chat?x=1");
+        assert_eq!(sent.headers()["sec-websocket-version"], "13");
+        for absent in ["host", "upgrade", "connection", "sec-websocket-key"] {
+            assert!(!sent.headers().contains_key(absent), "{absent}");
+        }
+        let answer = |status: u16, version| {
+            ::http::Response::builder()
+                .status(status)
+                .version(version)
+                .header("sec-websocket-protocol", "v1")
+                .body(())
+                .unwrap()
+        };
+        let mut ok = ClientHandshake::extended_connect(request.clone(), &config).unwrap();
+        let response = ok
+            .receive_http_response(&answer(200, ::http::Version::HTTP_2))
+            .unwrap();
+        assert_eq!(response.subprotocol(), Some("v1"));
+        assert!(ok.into_connection().is_ok());
+        // A 101 on HTTP/2, or a 200 not on HTTP/2, is no acceptance.
+        let mut hs = ClientHandshake::extended_connect(request.clone(), &config).unwrap();
+        let error = hs
+            .receive_http_response(&answer(101, ::http::Version::HTTP_2))
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            HandshakeError::UnexpectedStatus { status: 101, .. }
+        ));
+        let mut hs = ClientHandshake::extended_connect(request.clone(), &config).unwrap();
+        let error = hs
+            .receive_http_response(&answer(200, ::http::Version::HTTP_11))
+            .unwrap_err();
+        assert_eq!(error, HandshakeError::ResponseNotHttp2);
+        // And an HTTP/1.1 upgrade takes no 2xx (CVE-2024-23326).
+        let mut hs = ClientHandshake::new(request, &config).unwrap();
+        let error = hs
+            .receive_http_response(&answer(200, ::http::Version::HTTP_11))
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            HandshakeError::UnexpectedStatus { status: 200, .. }
+        ));
+    }
+}
