@@ -317,8 +317,9 @@ pub enum HandshakeError {
     NotComplete,
     /// The HTTP server cannot hand this connection over (for hyper: the
     /// request carries no `hyper::upgrade::OnUpgrade`, because the
-    /// connection is not served with upgrades enabled, or is HTTP/2). A
-    /// server mistake, answered with 500.
+    /// connection is not served with upgrades enabled, or is HTTP/2
+    /// without extended CONNECT or the `http2` feature). A server mistake,
+    /// answered with 500.
     #[error("the HTTP server cannot upgrade this connection")]
     NotUpgradable,
 }
