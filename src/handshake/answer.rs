@@ -97,6 +97,7 @@ impl Refusal {
     /// NOT generate an HTTP/2 message containing connection-specific header
     /// fields"): `Connection` and `Upgrade`. The stream ends with the
     /// response; the connection lives on.
+    #[cfg(feature = "http")]
     pub(crate) fn for_http2(mut self) -> Refusal {
         self.fields
             .retain(|(name, _)| !matches!(*name, "Connection" | "Upgrade"));
@@ -176,6 +177,7 @@ impl Agreement {
     /// The status that accepts: 101 for an HTTP/1.1 upgrade, 200 for an
     /// extended CONNECT (RFC 8441 §5: "a 200 response"; RFC 9113 §8.6: no
     /// 101 on HTTP/2).
+    #[cfg(feature = "http")]
     pub(crate) fn status(&self) -> u16 {
         if self.extended_connect { 200 } else { 101 }
     }

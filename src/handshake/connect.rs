@@ -9,7 +9,9 @@
 //! [`check_request`]: super::request::check_request
 
 use super::HandshakeError;
+#[cfg(any(feature = "http", test))]
 use super::headers::Headers;
+#[cfg(any(feature = "http", test))]
 use super::request::{Request, version_13};
 use crate::Outcome;
 
@@ -56,6 +58,7 @@ impl Outcome {
 
 /// The pseudo-header fields of an HTTP/2 request, as its HTTP stack
 /// parsed them.
+#[cfg(any(feature = "http", test))]
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct PseudoHeaders<'a> {
     pub method: &'a str,
@@ -68,6 +71,7 @@ pub(crate) struct PseudoHeaders<'a> {
 /// The server's checks on an extended CONNECT (RFC 8441 §4–5). The
 /// request's `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` are
 /// then checked as on HTTP/1.1.
+#[cfg(any(feature = "http", test))]
 pub(crate) fn check_connect(
     pseudo: PseudoHeaders<'_>,
     headers: Headers,
