@@ -53,7 +53,7 @@ use ::hyper::upgrade::OnUpgrade;
 
 use crate::Config;
 use crate::handshake::{Accept, HandshakeError, Request};
-use crate::http::{Rejection, accept_request, request_from_parts, wants_websocket};
+use crate::http::{Rejection, accept_request, asks_for_websocket, request_from_parts};
 use crate::hyper::spawn_upgraded;
 
 /// The socket [`WebSocketUpgrade::on_upgrade`] hands to its callback: the
@@ -187,7 +187,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for WebSocketUpgrade {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Rejection> {
-        if !wants_websocket(&parts.headers) {
+        if !asks_for_websocket(parts) {
             return Ok(None);
         }
         <Self as FromRequestParts<S>>::from_request_parts(parts, state)

@@ -85,8 +85,9 @@ use ::http::header::{HeaderMap, HeaderName, HeaderValue};
 use ::http::{Method, StatusCode, Uri, Version};
 
 use crate::handshake::{
-    Accept, Agreement, ClientHandshake, ClientRequest, HandshakeError, Headers, Refusal, Request,
-    Response, ResponseHead, check_request, comma_list, trim_ows,
+    Accept, Agreement, ClientHandshake, ClientRequest, HandshakeError, HandshakeMode, Headers,
+    PseudoHeaders, Refusal, Request, Response, ResponseHead, check_connect, check_request,
+    comma_list, trim_ows,
 };
 use crate::{Config, Connection};
 
@@ -122,28 +123,75 @@ pub fn wants_websocket(headers: &HeaderMap) -> bool {
     upgrade.has_token("upgrade", "websocket")
 }
 
-/// Checks a request's head (RFC 6455 §4.2.1) and returns it as a
+/// Checks a request's head (RFC 6455 §4.2.1; with feature `http2`, RFC
+/// 8441 §4–5 for an HTTP/2 extended CONNECT) and returns it as a
 /// [`Request`], for a server that wants to look at it (path, origin,
 /// offered subprotocols) before [`accept_request`].
 pub fn request_from_parts(parts: &::http::request::Parts) -> Result<Request, Rejection> {
-    check_head(&parts.method, parts.version, &parts.uri, &parts.headers)
+    check_head(
+        &parts.method,
+        parts.version,
+        &parts.uri,
+        &parts.headers,
+        &parts.extensions,
+    )
 }
 
-/// [`request_from_parts`] for the pieces of a head.
+/// The `:protocol` of an HTTP/2 request, as h2 or hyper store it in the
+/// request's extensions (feature `http2`).
+pub(crate) fn protocol(extensions: &::http::Extensions) -> Option<&str> {
+    #[cfg(feature = "http2")]
+    {
+        if let Some(p) = extensions.get::<::h2::ext::Protocol>() {
+            return Some(p.as_str());
+        }
+        #[cfg(feature = "hyper")]
+        if let Some(p) = extensions.get::<::hyper::ext::Protocol>() {
+            return Some(p.as_str());
+        }
+    }
+    let _ = extensions;
+    None
+}
+
+/// Whether a request asks for a WebSocket: [`wants_websocket`] on
+/// HTTP/1.1, or a CONNECT with a `:protocol` on HTTP/2.
+#[cfg(feature = "axum")]
+pub(crate) fn asks_for_websocket(parts: &::http::request::Parts) -> bool {
+    wants_websocket(&parts.headers)
+        || (parts.method == Method::CONNECT && protocol(&parts.extensions).is_some())
+}
+
+/// [`request_from_parts`] for the pieces of a head. An HTTP/2 CONNECT
+/// goes through the extended CONNECT checks, anything else through RFC
+/// 6455's.
 pub(crate) fn check_head(
     method: &Method,
     version: Version,
     uri: &Uri,
     headers: &HeaderMap,
+    extensions: &::http::Extensions,
 ) -> Result<Request, Rejection> {
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    check_request(
-        method.as_str(),
-        version >= Version::HTTP_11,
-        path,
-        Headers::from(headers),
-    )
-    .map_err(Rejection::new)
+    let path = uri.path_and_query().map(|p| p.as_str());
+    let http2 = version == Version::HTTP_2;
+    let checked = if http2 && method == Method::CONNECT {
+        let pseudo = PseudoHeaders {
+            method: method.as_str(),
+            protocol: protocol(extensions),
+            scheme: uri.scheme_str(),
+            authority: uri.authority().map(|a| a.as_str()),
+            path,
+        };
+        check_connect(pseudo, Headers::from(headers))
+    } else {
+        check_request(
+            method.as_str(),
+            version >= Version::HTTP_11,
+            path.unwrap_or("/"),
+            Headers::from(headers),
+        )
+    };
+    checked.map_err(|error| Rejection { error, http2 })
 }
 
 /// Accepts an upgrade request whose head an HTTP stack parsed: checks it
@@ -169,6 +217,7 @@ pub fn accept<B>(
         request.version(),
         request.uri(),
         request.headers(),
+        request.extensions(),
     )?;
     accept_request(&checked, config, options)
 }
@@ -190,10 +239,13 @@ pub fn accept_request(
     config: &Config,
     options: Accept,
 ) -> Result<(::http::Response<()>, Connection), Rejection> {
-    let agreement = Agreement::new(request, options, config).map_err(Rejection::new)?;
+    let http2 = request.is_extended_connect();
+    let rejection = |error| Rejection { error, http2 };
+    let agreement = Agreement::new(request, options, config).map_err(rejection)?;
     let mut response = ::http::Response::new(());
-    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    append_fields(response.headers_mut(), agreement.fields()).map_err(Rejection::new)?;
+    *response.status_mut() = StatusCode::from_u16(agreement.status())
+        .map_err(|_| rejection(HandshakeError::NotComplete))?;
+    append_fields(response.headers_mut(), agreement.fields()).map_err(rejection)?;
     Ok((response, agreement.into_connection(config.clone())))
 }
 
@@ -224,11 +276,18 @@ fn append_fields<'a>(
 #[derive(Debug)]
 pub struct Rejection {
     error: HandshakeError,
+    /// The request came on HTTP/2: the response carries no
+    /// connection-specific fields.
+    http2: bool,
 }
 
 impl Rejection {
-    fn new(error: HandshakeError) -> Self {
-        Rejection { error }
+    /// The same refusal, answered on an HTTP/2 stream (no
+    /// connection-specific fields).
+    #[cfg(feature = "http2")]
+    pub(crate) fn on_http2(mut self) -> Self {
+        self.http2 = true;
+        self
     }
 
     /// Why the upgrade was refused.
@@ -246,7 +305,10 @@ impl Rejection {
 
     /// The response to send, body included.
     pub fn into_http_response(self) -> ::http::Response<String> {
-        let refusal = Refusal::new(&self.error).unwrap_or_else(Refusal::internal);
+        let mut refusal = Refusal::new(&self.error).unwrap_or_else(Refusal::internal);
+        if self.http2 {
+            refusal = refusal.for_http2();
+        }
         let mut response = ::http::Response::new(String::new());
         *response.status_mut() = self.status();
         // The fields are constants and a number: always valid.
@@ -258,7 +320,10 @@ impl Rejection {
 
 impl From<HandshakeError> for Rejection {
     fn from(error: HandshakeError) -> Self {
-        Rejection::new(error)
+        Rejection {
+            error,
+            http2: false,
+        }
     }
 }
 
@@ -336,17 +401,57 @@ impl ClientHandshake {
     ///
     /// Fails only if a header field cannot be an `http` header (the
     /// handshake checked them when it was created).
+    ///
+    /// For an [`extended_connect`](Self::extended_connect) handshake it is
+    /// the HTTP/2 request of RFC 8441 §5: `CONNECT` to the absolute URI
+    /// (`:scheme`, `:authority` and `:path`), without `Host`, `Upgrade`,
+    /// `Connection` or `Sec-WebSocket-Key`. The HTTP/2 stack adds the
+    /// `:protocol` (`websocket`), which the `http` crate has no place for.
     pub fn http_request(&self) -> Result<::http::Request<()>, HandshakeError> {
         let (path, fields) = self.request_parts();
-        let mut request = ::http::Request::new(());
-        *request.uri_mut() = path.parse().map_err(|_| HandshakeError::InvalidUrl {
+        let bad_path = |_| HandshakeError::InvalidUrl {
             reason: "bad character in path",
-        })?;
+        };
+        let mut request = ::http::Request::new(());
+        let connect = self.mode() == HandshakeMode::ExtendedConnect;
+        if connect {
+            let host = fields.iter().find(|(n, _)| n == "Host").map(|(_, v)| v);
+            let scheme = if self.secure() { "https" } else { "http" };
+            let uri = format!("{scheme}://{}{path}", host.map_or("", String::as_str));
+            *request.uri_mut() = uri.parse().map_err(bad_path)?;
+            *request.method_mut() = Method::CONNECT;
+            *request.version_mut() = Version::HTTP_2;
+        } else {
+            *request.uri_mut() = path.parse().map_err(bad_path)?;
+        }
+        // RFC 8441 §5: "the Sec-WebSocket-Key and Sec-WebSocket-Accept header
+        // fields are not used"; RFC 9113 §8.2.2 forbids Connection and
+        // Upgrade, and §8.3.1 puts the host in :authority.
+        let h2_only = |name: &str| {
+            !(connect && ["Host", "Upgrade", "Connection", "Sec-WebSocket-Key"].contains(&name))
+        };
         append_fields(
             request.headers_mut(),
-            fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            fields
+                .iter()
+                .filter(|(n, _)| h2_only(n))
+                .map(|(n, v)| (n.as_str(), v.as_str())),
         )?;
         Ok(request)
+    }
+
+    /// A handshake for an HTTP/2 extended CONNECT (RFC 8441): the same
+    /// request fields and negotiation as [`new`](Self::new), sent by an
+    /// HTTP/2 stack from [`http_request`](Self::http_request), and accepted
+    /// only by a 2xx response on HTTP/2 (a 101 is not an acceptance there,
+    /// and a 2xx is none for an HTTP/1.1 upgrade).
+    pub fn extended_connect(
+        request: ClientRequest,
+        config: &Config,
+    ) -> Result<Self, HandshakeError> {
+        let mut handshake = ClientHandshake::new(request, config)?;
+        handshake.set_extended_connect();
+        Ok(handshake)
     }
 
     /// Checks a response that the client's own HTTP stack received, as
@@ -387,23 +492,16 @@ impl ClientHandshake {
         self.sent_elsewhere()?;
         let status = status.as_u16();
         let headers = Headers::from(headers);
-        // RFC 6455 §4.1: "If the status code received from the server is
-        // not 101, the client handles the response per HTTP procedures."
-        // Here, as for bytes: it is reported to the application.
-        let result = if status == 101 {
-            let head = ResponseHead {
-                http11: version >= Version::HTTP_11,
-                status,
-                headers,
-            };
-            self.accepted(head, Vec::new())
-        } else {
-            Err(HandshakeError::UnexpectedStatus {
-                status,
-                headers,
-                body: Vec::new(),
-            })
+        // The status and version are checked against the request's mode
+        // (a 101 on HTTP/1.1, a 2xx on HTTP/2 for an extended CONNECT);
+        // any other response is reported to the application.
+        let head = ResponseHead {
+            http11: version == Version::HTTP_11,
+            http2: version == Version::HTTP_2,
+            status,
+            headers,
         };
+        let result = self.accepted(head, Vec::new());
         result.map_err(|e| self.fail(e))
     }
 }
@@ -465,6 +563,7 @@ mod tests {
                 request.version(),
                 request.uri(),
                 request.headers(),
+                request.extensions(),
             );
             let bytes = byte_result(&request);
             match (&ours, &bytes) {

@@ -132,6 +132,7 @@ fn check<B>(
         request.version(),
         request.uri(),
         request.headers(),
+        request.extensions(),
     )?;
     let on_upgrade = request
         .extensions_mut()

@@ -99,6 +99,8 @@ pub mod frame;
 pub mod handshake;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http2")]
+pub mod http2;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 mod mask;

@@ -7,6 +7,7 @@
 //! own client talking to Chromium's server, a peer we did not write.
 
 mod chat_support;
+mod pki;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -40,8 +41,17 @@ struct Page {
 
 impl Browser {
     async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// [`start`](Self::start) with more command-line flags.
+    async fn start_with(extra: &[&str]) -> Browser {
         let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
-        let profile = std::env::temp_dir().join(format!("rfc6455-chat-{}", std::process::id()));
+        let profile = std::env::temp_dir().join(format!(
+            "rfc6455-chat-{}-{}",
+            std::process::id(),
+            extra.len()
+        ));
         let mut child = Command::new(&binary)
             .args([
                 "--headless",
@@ -56,6 +66,7 @@ impl Browser {
                 "--remote-debugging-address=127.0.0.1",
                 "--remote-debugging-port=0",
             ])
+            .args(extra)
             .arg(format!("--user-data-dir={}", profile.display()))
             // As root (CI), Chromium's sandbox cannot start.
             .args(is_root().then_some("--no-sandbox"))
@@ -277,4 +288,59 @@ async fn pages_on_two_processes_chat_rooms_stay_apart_and_pages_reconnect() {
     );
     drop(browser);
     drop((b, redis));
+}
+
+/// The chat over TLS with `--http2` (the command line of issue 15): the
+/// page loads over HTTP/2 (ALPN `h2`), its WebSocket opens with an
+/// extended CONNECT (RFC 8441), counted by the server as an HTTP/2 one, and
+/// messages flow.
+#[tokio::test]
+async fn the_page_and_its_websocket_go_over_http2() {
+    let ca = pki::Ca::new("chat http2 CA");
+    let leaf = ca.leaf(&["localhost", "127.0.0.1"]);
+    let dir = pki::temp_dir("chat-http2");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, &leaf.cert_pem).unwrap();
+    std::fs::write(&key, &leaf.key_pem).unwrap();
+    let chat = Chat::start(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+        "--http2",
+    ]);
+    // The certificate's CA is the test's own, which Chromium does not know.
+    let mut browser = Browser::start_with(&["--ignore-certificate-errors"]).await;
+    let port = chat.addr.port();
+    let alice = browser
+        .open(&format!("https://localhost:{port}/?room=h2&name=alice"))
+        .await;
+    browser
+        .wait_for(&alice, "document.body.dataset.state === 'open'")
+        .await;
+    assert_eq!(
+        browser
+            .eval(
+                &alice,
+                "performance.getEntriesByType('navigation')[0].nextHopProtocol"
+            )
+            .await,
+        json!("h2"),
+        "the page came over HTTP/2"
+    );
+    browser.type_line(&alice, "over one connection").await;
+    browser
+        .wait_for(&alice, &format!("{TEXTS}.includes('over one connection')"))
+        .await;
+    // The server saw the page's WebSocket arrive as an HTTP/2 extended
+    // CONNECT (a WebSocket over HTTP/1.1 would not count).
+    browser
+        .eval(
+            &alice,
+            "fetch('/http2-websockets').then(r => r.text()).then(t => window.h2ws = t.trim())",
+        )
+        .await;
+    browser.wait_for(&alice, "window.h2ws === '1'").await;
+    drop(browser);
+    let _ = std::fs::remove_dir_all(dir);
 }

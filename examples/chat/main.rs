@@ -25,6 +25,12 @@
 //! - `--keepalive SECS`: ping an idle connection after SECS and drop it if
 //!   no pong comes within SECS more (default 20): a browser that vanished
 //!   leaves the member lists within twice that.
+//! - `--tls-cert FILE --tls-key FILE`: serve over TLS (PEM files; the
+//!   address is then printed as `https://...`).
+//! - `--http2`: with TLS, offer HTTP/2 (ALPN `h2`, then `http/1.1`): a
+//!   browser loads the page over HTTP/2 and opens its WebSocket on the same
+//!   connection with an extended CONNECT (RFC 8441). `/http2-websockets`
+//!   counts the WebSockets that came that way.
 //! - `--presence-ttl SECS`: with Redis, how long a process's presence
 //!   entries live without renewal (default 15): the members of a process
 //!   that died leave the lists within 4/3 of that.
@@ -38,15 +44,17 @@ mod bus;
 mod hub;
 mod member;
 mod protocol;
+mod tls;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::serve::ListenerExt;
@@ -60,7 +68,8 @@ use crate::member::Limits;
 use crate::protocol::{MAX_FRAME, SUBPROTOCOL};
 
 const USAGE: &str = "usage: chat [--addr HOST:PORT] [--redis redis://HOST:PORT] [--rate N] \
-[--burst N] [--queue N] [--slow-after SECS] [--keepalive SECS] [--presence-ttl SECS]";
+[--burst N] [--queue N] [--slow-after SECS] [--keepalive SECS] [--presence-ttl SECS] \
+[--tls-cert FILE --tls-key FILE [--http2]]";
 
 /// The command line.
 struct Options {
@@ -69,6 +78,8 @@ struct Options {
     limits: Limits,
     keepalive: Duration,
     presence_ttl: Duration,
+    tls: Option<(PathBuf, PathBuf)>,
+    http2: bool,
 }
 
 impl Options {
@@ -84,7 +95,10 @@ impl Options {
             },
             keepalive: Duration::from_secs(20),
             presence_ttl: Duration::from_secs(15),
+            tls: None,
+            http2: false,
         };
+        let (mut cert, mut key) = (None, None);
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
             match flag.as_str() {
@@ -96,9 +110,20 @@ impl Options {
                 "--slow-after" => options.limits.slow_after = seconds(&flag, &value()?)?,
                 "--keepalive" => options.keepalive = seconds(&flag, &value()?)?,
                 "--presence-ttl" => options.presence_ttl = seconds(&flag, &value()?)?,
+                "--tls-cert" => cert = Some(PathBuf::from(value()?)),
+                "--tls-key" => key = Some(PathBuf::from(value()?)),
+                "--http2" => options.http2 = true,
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other:?}")),
             }
+        }
+        options.tls = match (cert, key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => return Err("--tls-cert and --tls-key go together".into()),
+        };
+        if options.http2 && options.tls.is_none() {
+            return Err("--http2 needs --tls-cert and --tls-key (ALPN h2)".into());
         }
         Ok(options)
     }
@@ -138,7 +163,8 @@ struct App {
     limits: Limits,
 }
 
-async fn websocket(State(app): State<App>, ws: WebSocketUpgrade) -> Response {
+async fn websocket(State(app): State<App>, version: Version, ws: WebSocketUpgrade) -> Response {
+    tls::count(version);
     // RFC 6455 §10.2: a browser names the page's origin; only this
     // server's own pages may join (no cross-site WebSocket hijacking).
     let request = ws.request();
@@ -182,6 +208,10 @@ fn router(app: App) -> Router {
             get(|| async { page(include_str!("static/chat.css"), "text/css") }),
         )
         .route("/ws", any(websocket))
+        .route(
+            "/http2-websockets",
+            get(|| async { format!("{}\n", tls::http2_websockets()) }),
+        )
         .with_state(app)
 }
 
@@ -230,15 +260,32 @@ async fn main() -> ExitCode {
     } else {
         ""
     };
-    eprintln!("chat listening on http://{addr}/{shared}");
-    let listener = listener.tap_io(|stream| {
-        let _ = stream.set_nodelay(true);
-    });
-    let served = axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let served = match &options.tls {
+        Some((cert, key)) => {
+            let acceptor = match tls::acceptor(cert, key, options.http2) {
+                Ok(acceptor) => acceptor,
+                Err(e) => {
+                    eprintln!("chat: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            eprintln!("chat listening on https://{addr}/{shared}");
+            tls::serve(listener, acceptor, router(app), shutdown).await;
+            Ok(())
+        }
+        None => {
+            eprintln!("chat listening on http://{addr}/{shared}");
+            let listener = listener.tap_io(|stream| {
+                let _ = stream.set_nodelay(true);
+            });
+            axum::serve(listener, router(app))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
     // The members of this process leave the shared lists now, rather than
     // when their entries expire.
     hub.bus().shutdown(&hub).await;
@@ -267,5 +314,9 @@ mod tests {
         assert!(options(&["--rate", "0"]).is_err());
         assert!(options(&["--slow-after"]).is_err());
         assert!(options(&["--bogus"]).is_err());
+        assert!(options(&["--http2"]).is_err());
+        assert!(options(&["--tls-cert", "c.pem"]).is_err());
+        let o = options(&["--tls-cert", "c.pem", "--tls-key", "k.pem", "--http2"]).unwrap();
+        assert!(o.http2 && o.tls.is_some());
     }
 }

@@ -55,6 +55,12 @@ impl Refusal {
                 fields.push(("Upgrade", "websocket"));
                 fields.push(("Sec-WebSocket-Version", "13"));
             }
+            // RFC 8441 §5 keeps RFC 6455's version negotiation; HTTP/2 has
+            // no Upgrade for a 426 (RFC 9113 §8.6), so a 400 names it.
+            400 if matches!(error, HandshakeError::ConnectUnsupportedVersion { .. }) => {
+                fields.push(("Connection", "close"));
+                fields.push(("Sec-WebSocket-Version", "13"));
+            }
             // RFC 9110 §15.5.6: a 405 response MUST carry an Allow header.
             405 => {
                 fields.push(("Connection", "close"));
@@ -87,6 +93,17 @@ impl Refusal {
         }
     }
 
+    /// Drops the fields HTTP/2 forbids (RFC 9113 §8.2.2: "An endpoint MUST
+    /// NOT generate an HTTP/2 message containing connection-specific header
+    /// fields"): `Connection` and `Upgrade`. The stream ends with the
+    /// response; the connection lives on.
+    #[cfg(feature = "http")]
+    pub(crate) fn for_http2(mut self) -> Refusal {
+        self.fields
+            .retain(|(name, _)| !matches!(*name, "Connection" | "Upgrade"));
+        self
+    }
+
     /// The header fields, in order, `Content-Length` last.
     pub(crate) fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields
@@ -107,6 +124,7 @@ pub(crate) struct Agreement {
     extensions: Option<String>,
     headers: Vec<(String, String)>,
     agreed: Agreed,
+    extended_connect: bool,
 }
 
 impl Agreement {
@@ -152,18 +170,34 @@ impl Agreement {
             extensions,
             headers: options.headers,
             agreed,
+            extended_connect: request.is_extended_connect(),
         })
     }
 
-    /// The 101 response's header fields, in order.
+    /// The status that accepts: 101 for an HTTP/1.1 upgrade, 200 for an
+    /// extended CONNECT (RFC 8441 §5: "a 200 response"; RFC 9113 §8.6: no
+    /// 101 on HTTP/2).
+    #[cfg(feature = "http")]
+    pub(crate) fn status(&self) -> u16 {
+        if self.extended_connect { 200 } else { 101 }
+    }
+
+    /// The accepting response's header fields, in order.
     pub(crate) fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         // RFC 6455 §4.2.2, step 5: a 101 status line, |Upgrade: websocket|,
         // |Connection: Upgrade|, |Sec-WebSocket-Accept| computed from the
-        // key, and optionally the chosen |Sec-WebSocket-Protocol|.
+        // key, and optionally the chosen |Sec-WebSocket-Protocol|. RFC 8441
+        // §5: on HTTP/2 "the Sec-WebSocket-Key and Sec-WebSocket-Accept
+        // header fields are not used", and RFC 9113 §8.2.2 forbids
+        // connection-specific fields (Upgrade, Connection).
+        let upgrade = (!self.extended_connect).then_some(());
         [
-            ("Upgrade", Some("websocket")),
-            ("Connection", Some("Upgrade")),
-            ("Sec-WebSocket-Accept", Some(self.accept_key.as_str())),
+            ("Upgrade", upgrade.map(|()| "websocket")),
+            ("Connection", upgrade.map(|()| "Upgrade")),
+            (
+                "Sec-WebSocket-Accept",
+                upgrade.map(|()| self.accept_key.as_str()),
+            ),
             ("Sec-WebSocket-Protocol", self.subprotocol.as_deref()),
             ("Sec-WebSocket-Extensions", self.extensions.as_deref()),
         ]

@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::Rng;
 
+use super::connect::HandshakeMode;
 use super::extensions::parse_extensions;
 use super::head::HeadReader;
 use super::headers::{Headers, check_extra_header, is_field_value, is_token, write_header};
@@ -62,6 +63,12 @@ pub struct ClientHandshake {
     expected_accept: String,
     subprotocols: Vec<String>,
     extension_names: Vec<String>,
+    /// Upgrade on HTTP/1.1 or extended CONNECT on HTTP/2: which response
+    /// accepts the handshake.
+    mode: HandshakeMode,
+    /// Whether the URL was `wss://` (the `:scheme` of an extended CONNECT).
+    #[cfg(feature = "http")]
+    secure: bool,
     /// The request's target and header fields, for
     /// [`http_request`](Self::http_request).
     #[cfg(feature = "http")]
@@ -235,6 +242,9 @@ impl ClientHandshake {
             expected_accept: accept_key(key.as_bytes()),
             subprotocols: request.subprotocols,
             extension_names: offered,
+            mode: HandshakeMode::Upgrade,
+            #[cfg(feature = "http")]
+            secure: request.secure,
             #[cfg(feature = "http")]
             request: SentRequest {
                 path: request.path,
@@ -339,6 +349,7 @@ impl ClientHandshake {
     ) -> Result<Response, HandshakeError> {
         let response = check_101(
             parsed,
+            self.mode,
             &self.expected_accept,
             &self.subprotocols,
             &self.extension_names,
@@ -371,6 +382,27 @@ impl ClientHandshake {
             State::Failed(e) => Err(e.clone()),
             State::Body { .. } | State::Done { .. } => Err(HandshakeError::NotComplete),
         }
+    }
+
+    /// How the handshake goes: an HTTP/1.1 upgrade (the default) or an
+    /// HTTP/2 extended CONNECT (`ClientHandshake::extended_connect`, feature
+    /// `http`). It decides which response is an acceptance.
+    pub fn mode(&self) -> HandshakeMode {
+        self.mode
+    }
+
+    /// Turns the handshake into an extended CONNECT (RFC 8441), sent by an
+    /// HTTP/2 stack: no request bytes, and a 2xx on HTTP/2 accepts.
+    #[cfg(feature = "http")]
+    pub(crate) fn set_extended_connect(&mut self) {
+        self.mode = HandshakeMode::ExtendedConnect;
+        self.output = Vec::new();
+    }
+
+    /// Whether the URL was `wss://`.
+    #[cfg(feature = "http")]
+    pub(crate) fn secure(&self) -> bool {
+        self.secure
     }
 
     /// The request's target and header fields, as sent.

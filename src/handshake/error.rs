@@ -277,14 +277,49 @@ pub enum HandshakeError {
     /// on.
     #[error("the handshake was already accepted")]
     AlreadyAccepted,
+    /// An extended CONNECT (RFC 8441 §4) lacks a pseudo-header field it
+    /// must carry (`:scheme`, `:path` or `:authority`): a malformed HTTP/2
+    /// request (RFC 9113 §8.3.1). Server status 400.
+    #[error("extended CONNECT without {name} (RFC 8441 §4, RFC 9113 §8.3.1)")]
+    MissingPseudoHeader {
+        /// The pseudo-header field missing.
+        name: &'static str,
+    },
+    /// An HTTP/2 CONNECT asks for a protocol other than `websocket` (its
+    /// `:protocol`, RFC 8441 §4), or for a plain tunnel (none). Server
+    /// status 501: the server does not implement what was asked (RFC 9110
+    /// §15.6.2).
+    #[error("extended CONNECT for protocol {protocol:?}, not \"websocket\" (RFC 8441 §4)")]
+    ProtocolNotWebSocket {
+        /// The `:protocol` received (empty when there was none).
+        protocol: String,
+    },
+    /// An extended CONNECT carries no `sec-websocket-version: 13` (RFC 8441
+    /// §5 keeps the field of RFC 6455 §4.1). Server status 400 with
+    /// `sec-websocket-version: 13`: HTTP/2 has no `Upgrade`, so no 426.
+    #[error("extended CONNECT with sec-websocket-version {version:?}, not 13 (RFC 8441 §5)")]
+    ConnectUnsupportedVersion {
+        /// The version(s) received, joined (empty when absent).
+        version: String,
+    },
+    /// A 2xx that accepts an extended CONNECT came in a response that is
+    /// not HTTP/2 (RFC 8441 §5). A 2xx only means "WebSocket" as the
+    /// answer to an extended CONNECT, and a 101 only on HTTP/1.1.
+    #[error("a 2xx accepting an extended CONNECT must be HTTP/2 (RFC 8441 §5)")]
+    ResponseNotHttp2,
+    /// The HTTP/2 server did not send `SETTINGS_ENABLE_CONNECT_PROTOCOL = 1`
+    /// (RFC 8441 §3): it cannot carry a WebSocket on a stream.
+    #[error("the HTTP/2 server does not offer extended CONNECT (RFC 8441 §3)")]
+    ExtendedConnectNotOffered,
     /// The handshake is not complete yet: no request (server) or response
     /// (client) has been received.
     #[error("the opening handshake is not complete")]
     NotComplete,
     /// The HTTP server cannot hand this connection over (for hyper: the
     /// request carries no `hyper::upgrade::OnUpgrade`, because the
-    /// connection is not served with upgrades enabled, or is HTTP/2). A
-    /// server mistake, answered with 500.
+    /// connection is not served with upgrades enabled, or is HTTP/2
+    /// without extended CONNECT or the `http2` feature). A server mistake,
+    /// answered with 500.
     #[error("the HTTP server cannot upgrade this connection")]
     NotUpgradable,
 }
@@ -305,6 +340,7 @@ impl HandshakeError {
         match self {
             HeadTooLarge { .. } | TooManyHeaders { .. } => Some(431),
             MethodNotGet { .. } => Some(405),
+            ProtocolNotWebSocket { .. } => Some(501),
             MissingVersion | UnsupportedVersion { .. } => Some(426),
             MalformedHttp { .. }
             | UnsupportedHttpVersion
@@ -318,11 +354,15 @@ impl HandshakeError {
             | InvalidKey
             | MalformedSubprotocols
             | MalformedExtensions
+            | MissingPseudoHeader { .. }
+            | ConnectUnsupportedVersion { .. }
             | TlsRecord => Some(400),
             Rejected { status } => Some(*status),
             UnexpectedEof
             | UnexpectedStatus { .. }
             | ResponseNotHttp11
+            | ResponseNotHttp2
+            | ExtendedConnectNotOffered
             | InsecureRedirect { .. }
             | TooManyRedirects { .. }
             | ResponseUpgradeNotWebSocket

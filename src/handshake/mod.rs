@@ -28,6 +28,7 @@ use sha1::{Digest, Sha1};
 
 mod answer;
 mod client;
+mod connect;
 mod error;
 mod extensions;
 pub(crate) mod head;
@@ -39,6 +40,7 @@ mod server;
 pub(crate) mod url;
 
 pub use client::ClientHandshake;
+pub use connect::{HandshakeMode, StreamEnd};
 pub use error::HandshakeError;
 pub use extensions::{ExtensionOffer, parse_extensions};
 pub use headers::Headers;
@@ -49,6 +51,8 @@ pub use url::ClientRequest;
 
 #[cfg(feature = "http")]
 pub(crate) use answer::{Agreement, Refusal};
+#[cfg(feature = "http")]
+pub(crate) use connect::{PseudoHeaders, check_connect};
 #[cfg(feature = "http")]
 pub(crate) use headers::{comma_list, trim_ows};
 #[cfg(feature = "http")]

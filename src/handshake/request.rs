@@ -24,10 +24,12 @@ pub struct Request {
     key: String,
     subprotocols: Vec<String>,
     extensions: Vec<ExtensionOffer>,
+    extended_connect: bool,
 }
 
 impl Request {
-    /// The request method: always `GET` in a valid handshake.
+    /// The request method: `GET` in an HTTP/1.1 handshake, `CONNECT` in an
+    /// HTTP/2 extended CONNECT (RFC 8441).
     pub fn method(&self) -> &str {
         &self.method
     }
@@ -42,7 +44,8 @@ impl Request {
         &self.headers
     }
 
-    /// The `Host` header: the authority the client connected to.
+    /// The `Host` header (HTTP/1.1) or the `:authority` (HTTP/2): the
+    /// authority the client connected to.
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -53,7 +56,8 @@ impl Request {
         self.headers.get_str("Origin").map(str::trim)
     }
 
-    /// The `Sec-WebSocket-Key`, trimmed.
+    /// The `Sec-WebSocket-Key`, trimmed; empty for an extended CONNECT,
+    /// which has none (RFC 8441 §5).
     pub fn key(&self) -> &str {
         &self.key
     }
@@ -89,6 +93,64 @@ impl Request {
     /// The extensions offered in `Sec-WebSocket-Extensions`, in order.
     pub fn extensions(&self) -> &[ExtensionOffer] {
         &self.extensions
+    }
+
+    /// Whether the request is an HTTP/2 extended CONNECT (RFC 8441), to
+    /// be answered with a 200 on its stream, rather than an HTTP/1.1
+    /// upgrade answered with a 101.
+    pub fn is_extended_connect(&self) -> bool {
+        self.extended_connect
+    }
+
+    /// A request from the fields both ways in share; `headers` hold the
+    /// subprotocol and extension offers, checked here.
+    pub(crate) fn build(
+        method: &str,
+        path: &str,
+        host: String,
+        key: String,
+        headers: Headers,
+        extended_connect: bool,
+    ) -> Result<Request, HandshakeError> {
+        // RFC 6455 §4.1: the subprotocol elements "MUST be non-empty strings
+        // with characters in the range U+0021 to U+007E not including
+        // separator characters" (that is, tokens).
+        let mut subprotocols = Vec::new();
+        for item in headers.list("Sec-WebSocket-Protocol") {
+            if !is_token(item) {
+                return Err(HandshakeError::MalformedSubprotocols);
+            }
+            subprotocols.push(String::from_utf8_lossy(item).into_owned());
+        }
+        let extensions = parse_extension_fields(headers.get_all("Sec-WebSocket-Extensions"))?;
+        Ok(Request {
+            method: method.to_string(),
+            path: path.to_string(),
+            host,
+            key,
+            subprotocols,
+            extensions,
+            headers,
+            extended_connect,
+        })
+    }
+}
+
+/// The check of `Sec-WebSocket-Version: 13` (RFC 6455 §4.1, kept by RFC
+/// 8441 §5): `Err(None)` when the field is absent, `Err(Some(values))` when
+/// it says something else.
+pub(crate) fn version_13(headers: &Headers) -> Result<(), Option<String>> {
+    let versions: Vec<&[u8]> = headers.list("Sec-WebSocket-Version").collect();
+    match versions.as_slice() {
+        [] if !headers.contains("Sec-WebSocket-Version") => Err(None),
+        [b"13"] => Ok(()),
+        _ => Err(Some(
+            versions
+                .iter()
+                .map(|v| String::from_utf8_lossy(v))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
     }
 }
 
@@ -164,20 +226,10 @@ pub(crate) fn check_request(
     // of 13." §4.2.2: otherwise the server MUST abort and send an error
     // (426) with a |Sec-WebSocket-Version| header of the versions it
     // understands.
-    let versions: Vec<&[u8]> = headers.list("Sec-WebSocket-Version").collect();
-    match versions.as_slice() {
-        [] if !headers.contains("Sec-WebSocket-Version") => {
-            return Err(HandshakeError::MissingVersion);
-        }
-        [b"13"] => {}
-        _ => {
-            let version = versions
-                .iter()
-                .map(|v| String::from_utf8_lossy(v))
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(HandshakeError::UnsupportedVersion { version });
-        }
+    match version_13(&headers) {
+        Ok(()) => {}
+        Err(None) => return Err(HandshakeError::MissingVersion),
+        Err(Some(version)) => return Err(HandshakeError::UnsupportedVersion { version }),
     }
 
     // RFC 6455 §11.3.1: "The |Sec-WebSocket-Key| header field MUST NOT
@@ -194,27 +246,7 @@ pub(crate) fn check_request(
     }
     let key = String::from_utf8_lossy(key).into_owned();
 
-    // RFC 6455 §4.1: the subprotocol elements "MUST be non-empty strings
-    // with characters in the range U+0021 to U+007E not including separator
-    // characters" (that is, tokens).
-    let mut subprotocols = Vec::new();
-    for item in headers.list("Sec-WebSocket-Protocol") {
-        if !is_token(item) {
-            return Err(HandshakeError::MalformedSubprotocols);
-        }
-        subprotocols.push(String::from_utf8_lossy(item).into_owned());
-    }
-    let extensions = parse_extension_fields(headers.get_all("Sec-WebSocket-Extensions"))?;
-
-    Ok(Request {
-        method: method.to_string(),
-        path: path.to_string(),
-        host,
-        key,
-        subprotocols,
-        extensions,
-        headers,
-    })
+    Request::build(method, path, host, key, headers, false)
 }
 
 /// Whether `key` is the base64 encoding of exactly 16 bytes.

@@ -2,6 +2,7 @@
 //! RFC 6455 §4.1.
 
 use super::HandshakeError;
+use super::connect::{HandshakeMode, StatusCheck, check_status};
 use super::extensions::{ExtensionOffer, parse_extension_fields};
 use super::head::parsed_whole;
 use super::headers::{Headers, trim_ows};
@@ -45,6 +46,8 @@ pub(crate) struct ResponseHead {
     /// The status line reads `HTTP/1.1` (the only other version the parser
     /// accepts is `HTTP/1.0`).
     pub http11: bool,
+    /// The response came on HTTP/2 (from an HTTP stack; bytes are 1.x).
+    pub http2: bool,
     pub status: u16,
     pub headers: Headers,
 }
@@ -71,6 +74,7 @@ pub(crate) fn parse_response(
         .collect();
     Ok(ResponseHead {
         http11: parsed.version == Some(1),
+        http2: false,
         status,
         headers,
     })
@@ -95,27 +99,44 @@ pub(crate) fn content_length(headers: &Headers) -> Option<usize> {
     )
 }
 
-/// The client's checks on a 101 response (RFC 6455 §4.1, items 2–6), given
-/// the accept value expected for the key sent and what was offered.
+/// The client's checks on the response that accepts its handshake (RFC
+/// 6455 §4.1, items 2–6, for a 101; RFC 8441 §5 for the 2xx answering an
+/// extended CONNECT), given the mode of the request, the accept value
+/// expected for the key sent (unused for an extended CONNECT) and what was
+/// offered.
 pub(crate) fn check_101(
     head: ResponseHead,
+    mode: HandshakeMode,
     expected_accept: &str,
     subprotocols: &[String],
     extension_names: &[String],
 ) -> Result<Response, HandshakeError> {
     let ResponseHead {
         http11,
+        http2,
         status,
         headers,
     } = head;
-    // RFC 6455 §4.2.2: the server answers with the Status-Line
-    // "HTTP/1.1 101 Switching Protocols". Upgrade exists from HTTP/1.1 on
-    // (RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that
-    // is received in an HTTP/1.0 request"), so a 101 in an HTTP/1.0
-    // response did not come from a server that honoured ours.
-    if !http11 {
-        return Err(HandshakeError::ResponseNotHttp11);
+    match check_status(mode, status, http11, http2) {
+        Ok(()) => {}
+        Err(StatusCheck::Error(error)) => return Err(error),
+        Err(StatusCheck::NotAccepted) => {
+            return Err(HandshakeError::UnexpectedStatus {
+                status,
+                headers,
+                body: Vec::new(),
+            });
+        }
     }
+    if mode == HandshakeMode::Upgrade {
+        check_upgrade_fields(&headers, expected_accept)?;
+    }
+    check_negotiated(status, headers, subprotocols, extension_names)
+}
+
+/// The fields of a 101 that only HTTP/1.1 has: `Upgrade`, `Connection`
+/// and `Sec-WebSocket-Accept` (RFC 8441 §5: "not used" on HTTP/2).
+fn check_upgrade_fields(headers: &Headers, expected_accept: &str) -> Result<(), HandshakeError> {
     // RFC 6455 §4.1: "If the response lacks an |Upgrade| header field or
     // the |Upgrade| header field contains a value that is not an ASCII
     // case-insensitive match for the value "websocket", the client MUST
@@ -149,6 +170,17 @@ pub(crate) fn check_101(
             got: String::from_utf8_lossy(accept).into_owned(),
         });
     }
+    Ok(())
+}
+
+/// The negotiated subprotocol and extensions, checked against the offer
+/// in both modes.
+fn check_negotiated(
+    status: u16,
+    headers: Headers,
+    subprotocols: &[String],
+    extension_names: &[String],
+) -> Result<Response, HandshakeError> {
     // RFC 6455 §4.1: "If the response includes a
     // |Sec-WebSocket-Extensions| header field and this header field
     // indicates the use of an extension that was not present in the
@@ -213,6 +245,7 @@ mod tests {
         fn receive_data(&mut self, reply: &[u8]) -> Result<Option<Response>, HandshakeError> {
             check_101(
                 parse_response(reply, 32)?,
+                HandshakeMode::Upgrade,
                 "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
                 &self.subprotocols,
                 &self.extensions,

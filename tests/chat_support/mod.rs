@@ -119,6 +119,7 @@ impl Chat {
             .expect("the chat says where it listens");
         let addr = first
             .strip_prefix("chat listening on http://")
+            .or_else(|| first.strip_prefix("chat listening on https://"))
             .and_then(|rest| rest.split('/').next())
             .unwrap_or_else(|| panic!("unexpected first line: {first}"))
             .parse()
