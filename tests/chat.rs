@@ -69,20 +69,21 @@ async fn members_chat_in_their_rooms_only() {
     let members = alice.members_until("lobby", |m| m.len() == 2).await;
     assert_eq!(members, ["alice", "bob"]);
 
+    // Each line reaches both members (the sender too), in the order said.
     alice.say("lobby", "hi bob").await;
+    for client in [&mut alice, &mut bob] {
+        let line = client.next_of("message").await;
+        assert_eq!(
+            lines(std::slice::from_ref(&line)),
+            [("alice".into(), "hi bob".into())]
+        );
+        assert_eq!(line["room"], "lobby");
+        assert!(line["ts"].as_u64().unwrap() > 1_700_000_000_000);
+    }
     bob.say("lobby", "hi alice").await;
     for client in [&mut alice, &mut bob] {
-        let first = client.next_of("message").await;
-        let second = client.next_of("message").await;
-        assert_eq!(
-            lines(&[first.clone(), second]),
-            [
-                ("alice".into(), "hi bob".into()),
-                ("bob".into(), "hi alice".into())
-            ]
-        );
-        assert_eq!(first["room"], "lobby");
-        assert!(first["ts"].as_u64().unwrap() > 1_700_000_000_000);
+        let line = client.next_of("message").await;
+        assert_eq!(lines(&[line]), [("bob".into(), "hi alice".into())]);
     }
     // Carol's own message is the first message she gets: nothing of the
     // lobby reached her before it.
@@ -200,10 +201,12 @@ async fn a_slow_member_is_closed_with_1013_and_slows_no_one() {
         "100000",
         "--burst",
         "100000",
+        // Room for a reader that the loaded test machine stalls for a
+        // moment; the slow member, which never reads, fills any of it.
         "--queue",
-        "64",
+        "512",
         "--slow-after",
-        "1",
+        "3",
     ]);
     let url = chat.url();
     let slow = Client::join(&url, "lobby", "slow").await;
