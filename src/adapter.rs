@@ -5,6 +5,8 @@
 
 use std::io;
 
+use bytes::BytesMut;
+
 use crate::connect::{ConnectError, ProxyError, TlsFailure, Tunnel};
 use crate::handshake::{
     Accept, ClientHandshake, HandshakeError, Request, Response, ServerHandshake,
@@ -183,6 +185,28 @@ pub(crate) fn read_failed(conn: &mut Connection, error: io::Error) -> Result<(),
         }
     }
     Err(error)
+}
+
+/// Hands the connection the buffer from [`Connection::read_buffer`] after
+/// a read into it (`result`, with the bytes read in `buf`): the bytes, the
+/// end of the transport (a read of nothing), or the error as
+/// [`read_failed`] sorts it. Both adapters read this way, straight into the
+/// connection's input buffer.
+pub(crate) fn read_into_done(
+    conn: &mut Connection,
+    buf: BytesMut,
+    result: io::Result<()>,
+) -> Result<(), io::Error> {
+    let eof = buf.is_empty();
+    conn.commit_read(buf);
+    match result {
+        Ok(()) if eof => {
+            conn.receive_eof();
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+        Err(e) => read_failed(conn, e),
+    }
 }
 
 /// A refusal of an opening handshake: what an `accept_with` callback

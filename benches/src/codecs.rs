@@ -26,8 +26,9 @@ pub type MakeDecoder = fn(Vec<u8>) -> Decoder;
 pub type MakeEncoder = fn(Side, Kind, Bytes) -> Encoder;
 
 /// The decoders: library name, constructor over the input bytes.
-pub const DECODERS: [(&str, MakeDecoder); 6] = [
-    ("rfc6455", |i| Box::new(rfc6455_decode(i))),
+pub const DECODERS: [(&str, MakeDecoder); 7] = [
+    ("rfc6455", |i| Box::new(rfc6455_decode(i, true))),
+    ("rfc6455-slice", |i| Box::new(rfc6455_decode(i, false))),
     ("rfc6455-tokio", |i| Box::new(rfc6455_tokio_decode(i))),
     ("tokio-tungstenite", |i| Box::new(tungstenite_decode(i))),
     ("fastwebsockets", |i| Box::new(fastwebsockets_decode(i))),
@@ -53,9 +54,14 @@ pub const ENCODERS: [(&str, MakeEncoder); 6] = [
     ("sockudo-ws", |s, k, p| Box::new(sockudo_encode(s, k, p))),
 ];
 
-/// The sans-IO core, as an adapter drives it: hand it what a read
-/// returned, drain the events.
-fn rfc6455_decode(input: Vec<u8>) -> impl FnMut(usize) -> usize {
+/// The sans-IO core, as an adapter drives it: read into the connection's
+/// own buffer (`read_buffer` + `commit_read`, the stream's bytes copied in
+/// once, as a kernel copies them), drain the events. With `direct` false
+/// (`rfc6455-slice`): the read's bytes handed over as a slice with
+/// `receive_data`, which copies them into that buffer (the way before
+/// `read_buffer`).
+fn rfc6455_decode(input: Vec<u8>, direct: bool) -> impl FnMut(usize) -> usize {
+    use bytes::BufMut;
     use rfc6455::{Config, Connection, Event, Role};
     let mut stream = MemStream::new(input);
     let mut conn = Connection::new(Role::Server, Config::default());
@@ -70,6 +76,11 @@ fn rfc6455_decode(input: Vec<u8>) -> impl FnMut(usize) -> usize {
                     got += 1;
                 }
                 Some(other) => panic!("unexpected {other:?}"),
+                None if direct => {
+                    let mut buf = conn.read_buffer();
+                    buf.put_slice(stream.read_chunk(buf.capacity().min(READ_CHUNK)));
+                    conn.commit_read(buf);
+                }
                 None => conn.receive_data(stream.read_chunk(READ_CHUNK)),
             }
         }

@@ -5,21 +5,17 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use super::Error;
-use crate::adapter::{end_of_connection, read_failed, upgraded, wanted, would_block};
+use crate::adapter::{end_of_connection, read_into_done, upgraded, wanted, would_block};
 use crate::{
     CloseCode, CloseFrame, Config, Connection, Event, Message, MessageKind, Outcome, Role,
 };
 use crate::{SendError, State};
-
-/// Bytes asked of the socket per read.
-const READ_CHUNK: usize = 64 * 1024;
 
 /// A WebSocket connection over a blocking (or non-blocking) stream.
 #[derive(Debug)]
 pub struct WebSocket<S> {
     stream: S,
     conn: Connection,
-    buf: Box<[u8]>,
 }
 
 impl<S: Read + Write> WebSocket<S> {
@@ -34,11 +30,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// yourself. Output the connection holds (a server's 101 response) is
     /// written by the first `flush`, `send` or `read`.
     pub fn from_connection(stream: S, conn: Connection) -> Self {
-        WebSocket {
-            stream,
-            conn,
-            buf: vec![0; READ_CHUNK].into_boxed_slice(),
-        }
+        WebSocket { stream, conn }
     }
 
     /// The next message. Pings are answered and the closing handshake is
@@ -194,13 +186,17 @@ impl<S: Read + Write> WebSocket<S> {
         &mut self.stream
     }
 
-    /// Reads once from the stream into the connection.
+    /// Reads once from the stream, straight into the connection's input
+    /// buffer. `Read` fills only initialized memory, so the room is zeroed
+    /// first (what a read does not fill is cut off again).
     fn fill(&mut self) -> Result<(), Error> {
-        match self.stream.read(&mut self.buf) {
-            Ok(0) => self.conn.receive_eof(),
-            Ok(n) => self.conn.receive_data(&self.buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => read_failed(&mut self.conn, e)?,
+        let mut buf = self.conn.read_buffer();
+        buf.resize(buf.capacity(), 0);
+        let result = self.stream.read(&mut buf);
+        buf.truncate(*result.as_ref().unwrap_or(&0));
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => self.conn.commit_read(buf),
+            result => read_into_done(&mut self.conn, buf, result.map(drop))?,
         }
         Ok(())
     }

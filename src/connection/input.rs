@@ -30,6 +30,10 @@ pub(super) struct Input {
     /// The payload length of the last complete frame: with the frame in
     /// progress, the size of buffer worth keeping between frames.
     last_frame: usize,
+    /// The room the next read into the buffer is given when no large
+    /// frame is in progress: it doubles (up to [`MAX_READ_ROOM`]) while
+    /// reads fill it, and falls back when they do not.
+    read_room: usize,
 }
 
 impl Input {
@@ -100,6 +104,72 @@ impl Input {
             .max(self.last_frame)
             .saturating_add(data.len());
         append_input(&mut self.buf, data, frame_bound, keep.max(RETAINED_INPUT));
+    }
+
+    /// The spare room of the buffer the next received bytes belong to, for
+    /// the transport to read into (see `Connection::read_buffer`). The
+    /// room is made by the same policy as [`receive`](Self::receive): no
+    /// buffer grows past one frame (plus its header) but by amortized
+    /// doubling. With a large frame in progress it is about the bytes
+    /// missing from that frame, so a read carries little of the next one
+    /// (which would have to be moved later).
+    pub(super) fn read_space(&mut self, frame: Option<usize>, max_frame_size: usize) -> BytesMut {
+        let frame_bound = max_frame_size.saturating_add(MAX_HEADER_LEN);
+        let (input, want, keep) = if !self.next.is_empty() {
+            let want = self.read_room.max(super::RETAINED_BUFFER);
+            (&mut self.next, want, RETAINED_INPUT)
+        } else {
+            let want = match frame {
+                Some(len) if len > super::RETAINED_BUFFER && len > self.buf.len() => (len
+                    - self.buf.len())
+                .saturating_add(super::RETAINED_BUFFER)
+                .min(RETAINED_INPUT),
+                _ => self.read_room.max(super::RETAINED_BUFFER),
+            };
+            let keep = frame
+                .unwrap_or(0)
+                .max(self.last_frame)
+                .saturating_add(want)
+                .max(RETAINED_INPUT);
+            (&mut self.buf, want, keep)
+        };
+        // A little room is read into as it is; less than half of what is
+        // wanted is first grown (moving the few bytes held, if any).
+        if input.capacity() - input.len() < want / 2 {
+            grow_input(input, want, frame_bound, keep);
+        }
+        input.split_off(input.len())
+    }
+
+    /// Takes back the room handed out by [`read_space`](Self::read_space)
+    /// with the bytes read into it. Bytes read where they were asked for
+    /// are not moved; any other buffer is appended (one copy). `keep`
+    /// false drops the bytes (the connection is closed).
+    pub(super) fn commit(&mut self, read: BytesMut, keep: bool) {
+        let n = read.len();
+        let input = if self.next.is_empty() {
+            &mut self.buf
+        } else {
+            &mut self.next
+        };
+        if keep {
+            let room = read.capacity();
+            input.unsplit(read);
+            if n > 0 {
+                // Room for the start of the next frame behind a large one:
+                // a few KiB, so that little of it has to be moved.
+                self.last_read = n.min(super::RETAINED_BUFFER);
+                self.read_room = if n == room {
+                    (2 * room).min(MAX_READ_ROOM)
+                } else {
+                    super::RETAINED_BUFFER
+                };
+            }
+        } else {
+            let mut read = read;
+            read.clear();
+            input.unsplit(read);
+        }
     }
 
     /// Makes room for a payload of `len` bytes whose header was just
@@ -198,8 +268,15 @@ fn split_point(frame: Option<usize>, have: usize, len: usize) -> Option<usize> {
 /// feeds more without draining gets amortized doubling, so its time stays
 /// linear.
 fn append_input(input: &mut BytesMut, data: &[u8], frame_bound: usize, keep: usize) {
-    let needed = input.len() + data.len();
-    if needed > input.capacity() && input.try_reclaim(data.len()) {
+    grow_input(input, data.len(), frame_bound, keep);
+    input.extend_from_slice(data);
+}
+
+/// Makes room for `additional` more bytes in `input`, as [`append_input`]
+/// describes.
+fn grow_input(input: &mut BytesMut, additional: usize, frame_bound: usize, keep: usize) {
+    let needed = input.len() + additional;
+    if needed > input.capacity() && input.try_reclaim(additional) {
         // Memory given back by dropped payloads: keep it only if it is of
         // a size this connection needs now (`keep`: the frame in progress
         // and a read), so a buffer once grown for a large frame is not
@@ -215,7 +292,7 @@ fn append_input(input: &mut BytesMut, data: &[u8], frame_bound: usize, keep: usi
             || (live > super::RETAINED_BUFFER && 2 * input.capacity() <= frame_bound)
         {
             // Many live bytes: let the allocator grow the buffer in place.
-            super::reserve(input, data.len(), frame_bound);
+            super::reserve(input, additional, frame_bound);
         } else {
             // Few live bytes, or the last step to the frame's size: move
             // them to a fresh allocation, so that bytes already consumed in
@@ -229,7 +306,6 @@ fn append_input(input: &mut BytesMut, data: &[u8], frame_bound: usize, keep: usi
             *input = grown;
         }
     }
-    input.extend_from_slice(data);
 }
 
 /// The largest input buffer kept between reads when it is empty or mostly
@@ -243,5 +319,105 @@ const RETAINED_INPUT: usize = 256 << 10;
 /// which costs less than a fresh allocation of that size.
 const SPLIT_MAX_ROOM: usize = 256 << 10;
 
+/// The most room a read is given when no large frame is in progress (a
+/// socket rarely has more ready).
+const MAX_READ_ROOM: usize = 64 << 10;
+
 /// The most room reserved for a payload from its header alone.
 const EAGER_PAYLOAD_ROOM: usize = 1 << 20;
+
+#[cfg(test)]
+mod tests {
+    use bytes::BufMut;
+
+    use crate::{Config, Connection, Event, Message, Role};
+
+    /// A masked binary frame of `len` bytes (key 0: masking is the identity).
+    fn frame(len: usize) -> Vec<u8> {
+        let mut out = vec![0x82];
+        match len {
+            0..=125 => out.push(0x80 | len as u8),
+            126..=0xffff => {
+                out.push(0x80 | 126);
+                out.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            _ => {
+                out.push(0x80 | 127);
+                out.extend_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&[0; 4]);
+        out.extend((0..len).map(|i| i as u8));
+        out
+    }
+
+    /// Feeds `data` through `read_buffer`/`commit_read`, at most what each
+    /// buffer has room for; returns the payloads and the largest
+    /// `memory_usage` seen.
+    fn feed(conn: &mut Connection, mut data: &[u8]) -> (Vec<bytes::Bytes>, usize) {
+        let (mut payloads, mut peak) = (Vec::new(), 0);
+        while !data.is_empty() {
+            let mut buf = conn.read_buffer();
+            assert!(buf.is_empty() && buf.capacity() > 0);
+            let n = buf.capacity().min(data.len());
+            buf.put_slice(&data[..n]);
+            data = &data[n..];
+            conn.commit_read(buf);
+            peak = peak.max(conn.memory_usage());
+            while let Some(event) = conn.next_event().unwrap() {
+                if let Event::Message(Message::Binary(payload)) = event {
+                    payloads.push(payload);
+                }
+            }
+        }
+        (payloads, peak)
+    }
+
+    #[test]
+    fn bytes_read_into_the_buffer_are_not_moved() {
+        let mut conn = Connection::new(Role::Server, Config::default());
+        let mut buf = conn.read_buffer();
+        let start = buf.spare_capacity_mut().as_ptr() as usize;
+        buf.put_slice(&frame(100));
+        conn.commit_read(buf);
+        let Some(Event::Message(Message::Binary(payload))) = conn.next_event().unwrap() else {
+            panic!("no message");
+        };
+        assert_eq!(payload.as_ptr() as usize, start + 6);
+        assert_eq!(payload.len(), 100);
+    }
+
+    #[test]
+    fn frames_arrive_whole_and_memory_stays_bounded() {
+        let mut conn = Connection::new(Role::Server, Config::default());
+        let sizes = [10, 5000, 70_000, 1 << 20, 3, 200_000];
+        let stream: Vec<u8> = sizes.iter().flat_map(|&n| frame(n)).collect();
+        let (payloads, peak) = feed(&mut conn, &stream);
+        assert_eq!(payloads.len(), sizes.len());
+        for (payload, &n) in payloads.iter().zip(&sizes) {
+            assert_eq!(payload.len(), n);
+            assert!(payload.iter().enumerate().all(|(i, &b)| b == i as u8));
+        }
+        // One frame, one read's room and the room for the next header.
+        assert!(peak <= (1 << 20) + (256 << 10) + (64 << 10), "peak {peak}");
+        drop(payloads);
+        conn.release_memory();
+        assert_eq!(conn.memory_usage(), 0);
+    }
+
+    #[test]
+    fn a_foreign_buffer_is_appended_and_an_empty_one_receives_nothing() {
+        let mut conn = Connection::new(Role::Server, Config::default());
+        let whole = frame(20);
+        let mut own = conn.read_buffer();
+        own.put_slice(&whole[..5]);
+        conn.commit_read(own);
+        conn.commit_read(bytes::BytesMut::new());
+        assert!(conn.next_event().unwrap().is_none());
+        conn.commit_read(bytes::BytesMut::from(&whole[5..]));
+        let Some(Event::Message(Message::Binary(payload))) = conn.next_event().unwrap() else {
+            panic!("no message");
+        };
+        assert_eq!(payload.len(), 20);
+    }
+}

@@ -99,8 +99,10 @@ pub enum State {
 /// The application (or an adapter) moves bytes between the connection and
 /// the transport, and asks the connection what happened:
 ///
-/// 1. Feed what the transport delivered with [`receive_data`], and its end
-///    with [`receive_eof`].
+/// 1. Feed what the transport delivered with [`receive_data`] (or read it
+///    straight into the connection's buffer: [`read_buffer`] and
+///    [`commit_read`], which saves a copy), and its end with
+///    [`receive_eof`].
 /// 2. Drain [`next_event`] until it returns `Ok(None)`. Frames are decoded
 ///    only here, so a slow reader holds back the peer (back-pressure).
 /// 3. Write [`pending_output`] to the transport and report how much was
@@ -115,6 +117,8 @@ pub enum State {
 ///
 /// [`receive_data`]: Connection::receive_data
 /// [`receive_eof`]: Connection::receive_eof
+/// [`read_buffer`]: Connection::read_buffer
+/// [`commit_read`]: Connection::commit_read
 /// [`next_event`]: Connection::next_event
 /// [`pending_output`]: Connection::pending_output
 /// [`consume_output`]: Connection::consume_output
@@ -310,7 +314,9 @@ impl Connection {
     ///
     /// With the call order above it stays within
     /// [`Config::max_frame_size`] + [`Config::max_message_size`] plus twice
-    /// the size of one `receive_data` call, a 14-byte frame header, the
+    /// the size of one `receive_data` call (or of the room
+    /// [`read_buffer`](Self::read_buffer) hands out: at most 64 KiB, or what
+    /// a large frame in progress misses plus 4 KiB), a 14-byte frame header, the
     /// output queued and, on a connection receiving a stream of large
     /// frames, one spare receive buffer of at most 256 KiB that is reused
     /// frame after frame. Payloads already handed to the application are

@@ -1,6 +1,6 @@
 //! The receive path: frames out of the input buffer, messages out of frames.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::{Connection, Event, Outcome, State};
 use crate::close::parse_close_payload;
@@ -102,6 +102,52 @@ impl Connection {
         self.timers.heard_from_peer();
         let frame = self.reader.frame.map(|frame| frame.len);
         self.input.receive(data, frame, self.config.max_frame_size);
+    }
+
+    /// Room to read the transport's next bytes into, in the connection's
+    /// own input buffer: read into it, then hand it back with
+    /// [`commit_read`](Self::commit_read). Bytes read this way are not
+    /// copied again (with [`receive_data`](Self::receive_data) they are
+    /// copied from the caller's buffer into this one).
+    ///
+    /// The buffer is empty, with spare capacity (at least a few KiB, or
+    /// what the frame in progress is missing) sized by the connection's
+    /// memory policy: read at most `capacity()` bytes into it, without
+    /// zero-filling it first — `tokio::io::AsyncReadExt::read_buf` does
+    /// that, or `bytes::BufMut::put_slice` for bytes already in hand. A
+    /// reader that can only fill an initialized slice can `resize` it to
+    /// its capacity with zeros and `truncate` it to the count read.
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use rfc6455::{Config, Connection, Event, Message, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Client, Config::default());
+    /// let mut buf = conn.read_buffer();
+    /// buf.put_slice(&[0x81, 0x02, b'h', b'i']); // as a socket read would
+    /// conn.commit_read(buf);
+    /// assert!(matches!(
+    ///     conn.next_event(),
+    ///     Ok(Some(Event::Message(Message::Text(t)))) if t == "hi"
+    /// ));
+    /// ```
+    pub fn read_buffer(&mut self) -> BytesMut {
+        let frame = self.reader.frame.map(|frame| frame.len);
+        self.input.read_space(frame, self.config.max_frame_size)
+    }
+
+    /// Takes back the buffer from [`read_buffer`](Self::read_buffer) with
+    /// the bytes the transport delivered in it, as
+    /// [`receive_data`](Self::receive_data) does with a slice. An empty
+    /// buffer receives nothing (the end of the transport is still reported
+    /// with [`receive_eof`](Self::receive_eof)); a buffer other than the
+    /// one handed out is appended.
+    pub fn commit_read(&mut self, buf: BytesMut) {
+        let open = self.state != State::Closed;
+        if open && !buf.is_empty() {
+            self.timers.heard_from_peer();
+        }
+        self.input.commit(buf, open);
     }
 
     /// Reports that the transport ended: the peer will send nothing more.

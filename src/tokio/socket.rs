@@ -9,22 +9,19 @@
 
 use std::future::Future;
 use std::io::{self, IoSlice};
-use std::mem::MaybeUninit;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker, ready};
 use std::time::Instant;
 
-use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use ::tokio::time::{Sleep, sleep_until};
 
 use super::Error;
-use crate::adapter::{end_of_connection, read_failed, wanted};
+use crate::adapter::{end_of_connection, read_into_done, wanted};
 use crate::{CloseCode, Connection, Event};
 use crate::{SendError, State};
 
-/// The most read from the socket at once.
-const READ_CHUNK: usize = 64 * 1024;
 /// The most slices handed to one vectored write.
 const WRITE_SLICES: usize = 16;
 
@@ -216,19 +213,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             if self.conn.is_write_buffer_full() {
                 return Poll::Pending; // the core decodes nothing until written
             }
-            // Read on the stack, so an idle connection holds no read buffer;
-            // the core copies what arrives into its own.
-            let mut storage = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
-            let mut buf = ReadBuf::uninit(&mut storage);
-            match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
-                Poll::Ready(Ok(())) if buf.filled().is_empty() => self.conn.receive_eof(),
-                Poll::Ready(Ok(())) => self.conn.receive_data(buf.filled()),
-                Poll::Ready(Err(e)) => {
-                    if let Err(e) = read_failed(&mut self.conn, e) {
+            // Read straight into the connection's input buffer (tokio's
+            // `read_buf` fills its spare room without zeroing it first).
+            let mut buf = self.conn.read_buffer();
+            let polled = pin!(self.stream.read_buf(&mut buf)).poll(cx);
+            match polled {
+                Poll::Ready(result) => {
+                    if let Err(e) = read_into_done(&mut self.conn, buf, result.map(drop)) {
                         return Poll::Ready(Some(Err(e.into())));
                     }
                 }
                 Poll::Pending => {
+                    self.conn.commit_read(buf);
                     if !told_time && self.conn.needs_clock() {
                         // Before waiting, the core is told the time; it
                         // may queue a ping or end the connection, so look

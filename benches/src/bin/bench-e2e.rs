@@ -47,6 +47,15 @@ const WORKLOADS: [(&str, usize, usize); 5] = [
     ("500x16KiB", 500, 16 << 10),
 ];
 
+/// More workloads, run only when named with `--workloads` (the rest of the
+/// table of issue 16).
+const EXTRA_WORKLOADS: [(&str, usize, usize); 4] = [
+    ("1x16B", 1, 16),
+    ("100x16B", 100, 16),
+    ("100x1KiB", 100, 1024),
+    ("10x64KiB", 10, 64 << 10),
+];
+
 struct Args {
     rounds: usize,
     secs: f64,
@@ -96,6 +105,7 @@ fn parse_args() -> Args {
                 let wanted: Vec<String> = value().split(',').map(str::to_owned).collect();
                 a.workloads = WORKLOADS
                     .iter()
+                    .chain(&EXTRA_WORKLOADS)
                     .copied()
                     .filter(|w| wanted.iter().any(|n| n == w.0))
                     .collect();
