@@ -20,7 +20,8 @@
 //!
 //! ```text
 //! bench-fanout [--chat PATH] [--redis-server PATH] [--sizes 1000,5000]
-//!              [--rounds R] [--bytes 100,4096] [--no-chat] [--no-inproc]
+//!              [--rounds R] [--bytes 100,4096] [--processes 1,2]
+//!              [--no-chat] [--no-inproc]
 //! ```
 //! Every wait is bounded; medians and p90 over the rounds go to stdout.
 
@@ -39,12 +40,19 @@ use tokio::sync::Notify;
 /// Every wait for messages gives up after this long.
 const PATIENCE: Duration = Duration::from_secs(120);
 
+/// How long a room may take to go quiet after its members joined: each
+/// join sends the member list to every member (with Redis, each process
+/// also reads the room's list from Redis), so joining N members costs
+/// O(N²) deliveries.
+const SETTLE: Duration = Duration::from_secs(900);
+
 struct Args {
     chat: String,
     redis_server: String,
     sizes: Vec<usize>,
     rounds: usize,
     bytes: Vec<usize>,
+    processes: Vec<usize>,
     chat_on: bool,
     inproc_on: bool,
 }
@@ -60,6 +68,7 @@ fn parse_args() -> Args {
         sizes: vec![1000, 5000],
         rounds: 15,
         bytes: vec![100, 4096],
+        processes: vec![1, 2],
         chat_on: true,
         inproc_on: true,
     };
@@ -73,6 +82,7 @@ fn parse_args() -> Args {
             "--sizes" => args.sizes = list(value()),
             "--rounds" => args.rounds = value().parse().expect("--rounds"),
             "--bytes" => args.bytes = list(value()),
+            "--processes" => args.processes = list(value()),
             "--no-chat" => args.chat_on = false,
             "--no-inproc" => args.inproc_on = false,
             other => panic!("unknown argument {other:?} (see the module docs)"),
@@ -248,7 +258,7 @@ async fn client(addr: SocketAddr, path: &str, config: Config) -> WebSocket<TcpSt
 /// Times until the slowest of the waits finishes, waiting until the room
 /// has been quiet (no message read) for a while.
 async fn settle(tally: &Tally) {
-    let deadline = Instant::now() + PATIENCE;
+    let deadline = Instant::now() + SETTLE;
     let mut before = usize::MAX;
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -279,6 +289,7 @@ fn chat_run(args: &Args, n: usize, processes: usize) -> Vec<Duration> {
         tally.round.store(usize::MAX, Relaxed);
         let join = r#"{"type":"join","room":"bench","name":"m"}"#;
         let mut sender: Option<WriteHalf<TcpStream>> = None;
+        let joining = Instant::now();
         // In batches, so that no listen backlog overflows.
         for batch in (0..n).collect::<Vec<_>>().chunks(250) {
             let mut tasks = Vec::new();
@@ -297,13 +308,17 @@ fn chat_run(args: &Args, n: usize, processes: usize) -> Vec<Duration> {
             }
         }
         let mut sender = sender.expect("a member");
-        let deadline = Instant::now() + PATIENCE;
+        let deadline = Instant::now() + SETTLE;
         while tally.joined.load(Relaxed) < n {
             assert!(Instant::now() < deadline, "members did not all join");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         // Presence updates (one per join, to every member) die down first.
         settle(&tally).await;
+        eprintln!(
+            "{n} members, {processes} process(es): joined and quiet after {:.1} s",
+            joining.elapsed().as_secs_f64()
+        );
         let mut times = Vec::new();
         for round in 0..=args.rounds {
             tally.start(round);
@@ -498,7 +513,7 @@ fn main() {
         println!("| members | processes | median | p90 | min |");
         println!("|---|---|---|---|---|");
         for &n in &args.sizes {
-            for processes in [1, 2] {
+            for &processes in &args.processes {
                 let times = chat_run(&args, n, processes);
                 let min = *times.iter().min().expect("rounds");
                 println!(
