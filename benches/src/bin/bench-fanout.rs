@@ -255,8 +255,8 @@ async fn client(addr: SocketAddr, path: &str, config: Config) -> WebSocket<TcpSt
     ws
 }
 
-/// Times until the slowest of the waits finishes, waiting until the room
-/// has been quiet (no message read) for a while.
+/// Waits until the clients have read nothing for half a second: the room
+/// is quiet.
 async fn settle(tally: &Tally) {
     let deadline = Instant::now() + SETTLE;
     let mut before = usize::MAX;
