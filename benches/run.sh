@@ -4,6 +4,7 @@
 #   bash benches/run.sh            # full: 3 rounds of everything (~40 min on 2 cores)
 #   bash benches/run.sh --quick    # smoke run: 1 short round (~5 min)
 #   bash benches/run.sh --rounds 5 --only codec,e2e,idle
+#   bash benches/run.sh --only fanout   # chat fan-out (not in the default set; ~10 min)
 #
 # Environment: CARGO_TARGET_DIR (default benches/target), BENCH_LIBS
 # (comma list, limits the codec benchmarks to some libraries).
@@ -19,7 +20,7 @@ while [ $# -gt 0 ]; do
         --quick) quick=1; rounds=1 ;;
         --rounds) rounds="$2"; shift ;;
         --only) only="$2"; shift ;;
-        *) echo "usage: run.sh [--quick] [--rounds N] [--only codec,e2e,idle]" >&2; exit 2 ;;
+        *) echo "usage: run.sh [--quick] [--rounds N] [--only codec,e2e,idle,fanout]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -74,6 +75,15 @@ if has e2e || has idle; then
     has idle || e2e_args+=(--no-idle)
     echo "== end to end and idle memory"
     "$target/release/bench-e2e" "${e2e_args[@]}" | tee "$out/e2e.log"
+fi
+
+if has fanout; then
+    echo "== fan-out (log: $out/fanout.log)"
+    # The chat example, built by the library's package into the same target dir.
+    (cd .. && cargo build --release --example chat 2>&1 | tail -1)
+    fanout_args=(--chat "$target/release/examples/chat")
+    [ $quick = 1 ] && fanout_args+=(--rounds 5 --sizes 1000)
+    "$target/release/bench-fanout" "${fanout_args[@]}" | tee "$out/fanout.log"
 fi
 
 echo "== report ($out/report.md)"
