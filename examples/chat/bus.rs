@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use redis::aio::{MultiplexedConnection, PubSub};
 use serde::{Deserialize, Serialize};
 
-use crate::hub::{Hub, MemberId, member_list, now_ms};
+use crate::hub::{Hub, MemberId, Presence, member_list, now_ms};
 use crate::protocol::{HISTORY, Line};
 
 /// Where shared state lives.
@@ -179,6 +179,15 @@ impl Bus {
         }
     }
 
+    /// Sends the room's member list, as this bus knows it, to this
+    /// process's members of `room`.
+    pub async fn deliver_presence(&self, hub: &Hub, room: &str) {
+        match self {
+            Bus::Local => self.presence_changed(hub, room).await,
+            Bus::Redis(redis) => hub.deliver_presence(room, &redis.members(room).await),
+        }
+    }
+
     /// Before the process ends: its members leave every room's list now,
     /// rather than when their entries expire.
     pub async fn shutdown(&self, hub: &Hub) {
@@ -266,7 +275,7 @@ pub async fn listen(hub: Arc<Hub>, mut pubsub: PubSub) {
                 match serde_json::from_str::<Notice>(&payload) {
                     Ok(Notice::Message { line }) if line.room == room => hub.deliver(&line),
                     Ok(Notice::Presence) if !hub.local_names(room).is_empty() => {
-                        hub.deliver_presence(room, &redis.members(room).await);
+                        hub.soon(Presence::Deliver, room);
                     }
                     Ok(_) => {}
                     Err(e) => eprintln!("chat: a notice on {room:?} was not understood: {e}"),

@@ -6,10 +6,10 @@
 //! queued to each member's [`Outbox`]: a bounded queue, so a member that
 //! does not keep up costs at most its queue, never the room's speed.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rfc6455::{Message, PreparedMessage};
 use tokio::sync::{Notify, mpsc};
@@ -60,8 +60,22 @@ impl Outbox {
     }
 }
 
+/// How often at most a room's member list goes out.
+pub const PRESENCE_EVERY: Duration = Duration::from_millis(50);
+
+/// What [`Hub::soon`] does.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum Presence {
+    /// Tell the room (every process) that its members changed.
+    Announce,
+    /// Send the room's list, as the bus knows it, to this process's members.
+    Deliver,
+}
+
 /// One process's rooms.
 pub struct Hub {
+    /// Member lists waiting to go out.
+    presence_due: Mutex<HashSet<(Presence, String)>>,
     rooms: Mutex<HashMap<String, Room>>,
     bus: Bus,
     next_id: AtomicU64,
@@ -87,6 +101,7 @@ impl Hub {
     pub fn new(bus: Bus, deflate: bool) -> Hub {
         Hub {
             rooms: Mutex::default(),
+            presence_due: Mutex::default(),
             bus,
             next_id: AtomicU64::new(1),
             deflate,
@@ -105,7 +120,13 @@ impl Hub {
 
     /// Seats `id` in `room` as `name` (renames it if it was there), sends it
     /// the room's history, and tells the room.
-    pub async fn join(&self, id: MemberId, outbox: &Arc<Outbox>, room: &str, name: &str) {
+    pub async fn join(
+        self: &Arc<Self>,
+        id: MemberId,
+        outbox: &Arc<Outbox>,
+        room: &str,
+        name: &str,
+    ) {
         let seat = Seat {
             name: name.to_owned(),
             outbox: Arc::clone(outbox),
@@ -118,11 +139,11 @@ impl Hub {
         self.bus.enter(room, id, name).await;
         let history = self.bus.history(self, room).await;
         outbox.push(&self.prepare(&Reply::history(room, &history)));
-        self.bus.presence_changed(self, room).await;
+        self.soon(Presence::Announce, room);
     }
 
     /// Takes `id` out of `room` and tells the room.
-    pub async fn leave(&self, id: MemberId, room: &str) {
+    pub async fn leave(self: &Arc<Self>, id: MemberId, room: &str) {
         let seat = {
             let mut rooms = self.lock();
             let seat = rooms.get_mut(room).and_then(|r| r.members.remove(&id));
@@ -133,8 +154,37 @@ impl Hub {
         };
         if let Some(seat) = seat {
             self.bus.exit(room, id, &seat.name).await;
-            self.bus.presence_changed(self, room).await;
+            self.soon(Presence::Announce, room);
         }
+    }
+
+    /// Sends a room's member list (or, with Redis, announces the change
+    /// to every process) once within [`PRESENCE_EVERY`], however many
+    /// members joined or left meanwhile: one list per member per burst, not
+    /// one per join, so that filling a room of N costs O(N), not O(N²).
+    pub fn soon(self: &Arc<Self>, what: Presence, room: &str) {
+        let key = (what, room.to_owned());
+        if !self
+            .presence_due
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.clone())
+        {
+            return;
+        }
+        let hub = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(PRESENCE_EVERY).await;
+            hub.presence_due
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&key);
+            let (what, room) = key;
+            match what {
+                Presence::Announce => hub.bus.presence_changed(&hub, &room).await,
+                Presence::Deliver => hub.bus.deliver_presence(&hub, &room).await,
+            }
+        });
     }
 
     /// Whether `id` is in `room`, and under which name.

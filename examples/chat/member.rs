@@ -107,7 +107,7 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Transport for T {}
 
 /// Reads requests until the connection ends or breaks a rule.
 async fn read(
-    hub: &Hub,
+    hub: &Arc<Hub>,
     id: MemberId,
     outbox: &Arc<Outbox>,
     limits: Limits,
