@@ -261,7 +261,7 @@ pub async fn listen(hub: Arc<Hub>, mut pubsub: PubSub) {
     let Bus::Redis(redis) = hub.bus() else {
         return;
     };
-    let renew = tokio::spawn(renew(Arc::clone(&hub)));
+    tokio::spawn(renew(Arc::clone(&hub)));
     loop {
         {
             let mut messages = pubsub.on_message();
@@ -290,9 +290,6 @@ pub async fn listen(hub: Arc<Hub>, mut pubsub: PubSub) {
                 Err(e) => eprintln!("chat: redis: {e}"),
             }
         };
-        if renew.is_finished() {
-            return;
-        }
     }
 }
 
