@@ -23,8 +23,8 @@ use futures_util::StreamExt;
 use redis::aio::{MultiplexedConnection, PubSub};
 use serde::{Deserialize, Serialize};
 
-use crate::hub::{Hub, MemberId, Presence, member_list, now_ms};
-use crate::protocol::{HISTORY, Line};
+use super::hub::{Hub, MemberId, Presence, member_list, now_ms};
+use super::protocol::{HISTORY, Line};
 
 /// Where shared state lives.
 pub enum Bus {

@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rfc6455::{Message, PreparedMessage};
 use tokio::sync::{Notify, mpsc};
 
-use crate::bus::Bus;
-use crate::protocol::{HISTORY, Line, Reply};
+use super::bus::Bus;
+use super::protocol::{HISTORY, Line, Reply};
 
 /// A connection's number, unique in this process.
 pub type MemberId = u64;

@@ -62,10 +62,10 @@ use rfc6455::Config;
 use rfc6455::axum::WebSocketUpgrade;
 use rfc6455::deflate::DeflateConfig;
 
-use crate::bus::Bus;
-use crate::hub::Hub;
-use crate::member::Limits;
-use crate::protocol::{MAX_FRAME, SUBPROTOCOL};
+use self::bus::Bus;
+use self::hub::Hub;
+use self::member::Limits;
+use self::protocol::{MAX_FRAME, SUBPROTOCOL};
 
 const USAGE: &str = "usage: chat [--addr HOST:PORT] [--redis redis://HOST:PORT] [--rate N] \
 [--burst N] [--queue N] [--slow-after SECS] [--keepalive SECS] [--presence-ttl SECS] \

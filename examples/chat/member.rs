@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use rfc6455::tokio::{Error, WebSocket};
 use rfc6455::{CloseCode, Message, PreparedMessage};
 
-use crate::hub::{Hub, MemberId, Outbox};
-use crate::protocol::{MAX_ROOMS, Reply, Request};
+use super::hub::{Hub, MemberId, Outbox};
+use super::protocol::{MAX_ROOMS, Reply, Request};
 
 /// How one member is treated.
 #[derive(Clone, Copy, Debug)]
