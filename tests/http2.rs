@@ -34,6 +34,7 @@ async fn echo_server(listener: TcpListener, ends: mpsc::UnboundedSender<String>)
         let Ok((tcp, _)) = listener.accept().await else {
             return;
         };
+        let _ = tcp.set_nodelay(true);
         let ends = ends.clone();
         tokio::spawn(async move {
             let _ = http2::serve(
@@ -79,6 +80,7 @@ async fn h2c() -> (Http2Client, mpsc::UnboundedReceiver<String>) {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(echo_server(listener, tx));
     let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
     (Http2Client::handshake(tcp).await.unwrap(), rx)
 }
 

@@ -68,7 +68,10 @@ pub type Decision = Result<Accept, Rejection>;
 /// client ends the connection, or with h2's error.
 ///
 /// `io` must already speak HTTP/2: TLS with ALPN `h2`, or a plain
-/// connection whose client knows the server speaks it (h2c).
+/// connection whose client knows the server speaks it (h2c). Set
+/// `TCP_NODELAY` on its TCP stream: HTTP/2's WINDOW_UPDATE frames are
+/// small, and waiting out delayed ACKs for them slows large messages by
+/// orders of magnitude.
 pub async fn serve<S, D, F, Fut>(io: S, config: Config, decide: D, callback: F) -> Result<(), Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -129,7 +132,8 @@ impl Http2Client {
     /// connection in a tokio task, and waits for the server's SETTINGS.
     ///
     /// Fails with [`HandshakeError::ExtendedConnectNotOffered`] when the
-    /// server did not send `SETTINGS_ENABLE_CONNECT_PROTOCOL = 1`.
+    /// server did not send `SETTINGS_ENABLE_CONNECT_PROTOCOL = 1`. As for
+    /// [`serve`], set `TCP_NODELAY` on the TCP stream under `io`.
     pub async fn handshake<S>(io: S) -> Result<Http2Client, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,

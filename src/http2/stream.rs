@@ -43,7 +43,12 @@ impl std::fmt::Debug for H2Stream {
 }
 
 impl H2Stream {
-    pub(crate) fn new(send: SendStream<Bytes>, recv: RecvStream) -> H2Stream {
+    /// The two halves of one h2 stream as one byte stream: for a WebSocket
+    /// whose extended CONNECT was sent or answered with the `h2` crate
+    /// directly ([`serve`](super::serve) and
+    /// [`Http2Client`](super::Http2Client) make these themselves). Give
+    /// the stream's other half the request's or response's body.
+    pub fn new(send: SendStream<Bytes>, recv: RecvStream) -> H2Stream {
         H2Stream {
             send,
             recv,

@@ -13,7 +13,7 @@ use rfc6455::handshake::{Accept, ClientRequest};
 use rfc6455::{CloseCode, Config, Event, Message, MessageKind, Role};
 
 use super::peer::PATIENCE;
-use super::subject::Callback;
+use super::subject::{Callback, OnRuntime, runtime, to_tokio, tokio_operations};
 use super::upgrade::{Socket, Stack, choose, serve_one};
 
 /// Which stack a [`Served`] subject goes through.
@@ -41,37 +41,13 @@ impl Via for ViaHyperUpgrade {
 /// A subject served by an HTTP stack, on a current-thread runtime of its
 /// own.
 pub struct Served<V> {
-    rt: tokio::runtime::Runtime,
-    ws: Socket,
+    on: OnRuntime<Socket>,
     via: PhantomData<V>,
 }
 
 pub type Axum = Served<ViaAxum>;
 pub type Hyper = Served<ViaHyper>;
 pub type HyperUpgrade = Served<ViaHyperUpgrade>;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn to_tokio(stream: TcpStream) -> tokio::net::TcpStream {
-    stream.set_nonblocking(true).unwrap();
-    tokio::net::TcpStream::from_std(stream).unwrap()
-}
-
-impl<V: Via> Served<V> {
-    fn block_on<T>(&mut self, f: impl AsyncFnOnce(&mut Socket) -> T) -> T {
-        let ws = &mut self.ws;
-        self.rt.block_on(async move {
-            tokio::time::timeout(PATIENCE, f(ws))
-                .await
-                .expect("served subject: no answer in time")
-        })
-    }
-}
 
 impl<V: Via> super::Subject for Served<V> {
     fn connect(_: ClientRequest, _: Config) -> Result<Self, Error> {
@@ -92,8 +68,7 @@ impl<V: Via> super::Subject for Served<V> {
             })
             .map_err(Error::Handshake)?;
         Ok(Served {
-            rt,
-            ws,
+            on: OnRuntime { rt, ws },
             via: PhantomData,
         })
     }
@@ -129,35 +104,5 @@ impl<V: Via> super::Subject for Served<V> {
         });
     }
 
-    fn read(&mut self) -> Result<Message, Error> {
-        self.block_on(async |ws| ws.read().await)
-    }
-
-    fn read_event(&mut self) -> Result<Event, Error> {
-        self.block_on(async |ws| ws.read_event().await)
-    }
-
-    fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.block_on(async |ws| ws.send_pong(payload).await)
-    }
-
-    fn send(&mut self, message: Message) -> Result<(), Error> {
-        self.block_on(async |ws| ws.send(message).await)
-    }
-
-    fn send_fragment(&mut self, kind: MessageKind, data: &[u8], fin: bool) -> Result<(), Error> {
-        self.block_on(async |ws| ws.send_fragment(kind, data, fin).await)
-    }
-
-    fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.block_on(async |ws| ws.ping(payload).await)
-    }
-
-    fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.block_on(async |ws| ws.close(code, reason).await)
-    }
-
-    fn subprotocol(&self) -> Option<String> {
-        self.ws.subprotocol().map(str::to_owned)
-    }
+    tokio_operations!(on);
 }

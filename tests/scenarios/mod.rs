@@ -3,10 +3,14 @@
 //! A scenario has two sides: the adapter under test (a [`Subject`]) and a
 //! [`Peer`] driven by the raw sans-IO core on a thread of its own. Each
 //! scenario runs with the adapter as client and as server, for each
-//! adapter: `tests/adapters.rs` instantiates the matrix.
+//! adapter: `tests/adapters.rs` instantiates the matrix (and
+//! `tests/adapters_http.rs` and `tests/adapters_http2.rs` the cases that
+//! apply through axum and hyper, and over HTTP/2).
 #![allow(dead_code, unused_imports)]
 
 pub mod cases;
+#[cfg(feature = "http2")]
+pub mod h2;
 #[cfg(feature = "axum")]
 pub mod http;
 pub mod peer;

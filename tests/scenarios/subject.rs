@@ -139,29 +139,17 @@ impl Subject for Blocking {
     }
 }
 
-/// The tokio adapter, on a current-thread runtime of its own.
-pub struct Tokio {
-    rt: tokio::runtime::Runtime,
-    ws: rfc6455::tokio::WebSocket<tokio::net::TcpStream>,
+/// A tokio WebSocket (over any stream) driven synchronously on a
+/// current-thread runtime of its own: what every tokio-based subject holds.
+/// The runtime runs only inside [`block_on`](Self::block_on), as an
+/// application's would while it awaits the socket.
+pub struct OnRuntime<W> {
+    pub rt: tokio::runtime::Runtime,
+    pub ws: W,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn to_tokio(stream: TcpStream) -> tokio::net::TcpStream {
-    stream.set_nonblocking(true).unwrap();
-    tokio::net::TcpStream::from_std(stream).unwrap()
-}
-
-impl Tokio {
-    fn block_on<T>(
-        &mut self,
-        f: impl AsyncFnOnce(&mut rfc6455::tokio::WebSocket<tokio::net::TcpStream>) -> T,
-    ) -> T {
+impl<W> OnRuntime<W> {
+    pub fn block_on<T>(&mut self, f: impl AsyncFnOnce(&mut W) -> T) -> T {
         let ws = &mut self.ws;
         self.rt.block_on(async move {
             tokio::time::timeout(PATIENCE, f(ws))
@@ -171,6 +159,71 @@ impl Tokio {
     }
 }
 
+/// The operations of [`Subject`] for a subject whose field `$on` is an
+/// [`OnRuntime`] holding a `rfc6455::tokio::WebSocket`: written once for
+/// the tokio adapter over TCP, over the HTTP/1.1 stacks and over HTTP/2.
+macro_rules! tokio_operations {
+    ($on:tt) => {
+        fn read(&mut self) -> Result<rfc6455::Message, rfc6455::blocking::Error> {
+            self.$on.block_on(async |ws| ws.read().await)
+        }
+
+        fn read_event(&mut self) -> Result<rfc6455::Event, rfc6455::blocking::Error> {
+            self.$on.block_on(async |ws| ws.read_event().await)
+        }
+
+        fn send_pong(&mut self, payload: &[u8]) -> Result<(), rfc6455::blocking::Error> {
+            self.$on.block_on(async |ws| ws.send_pong(payload).await)
+        }
+
+        fn send(&mut self, message: rfc6455::Message) -> Result<(), rfc6455::blocking::Error> {
+            self.$on.block_on(async |ws| ws.send(message).await)
+        }
+
+        fn send_fragment(
+            &mut self,
+            kind: rfc6455::MessageKind,
+            data: &[u8],
+            fin: bool,
+        ) -> Result<(), rfc6455::blocking::Error> {
+            self.$on
+                .block_on(async |ws| ws.send_fragment(kind, data, fin).await)
+        }
+
+        fn ping(&mut self, payload: &[u8]) -> Result<(), rfc6455::blocking::Error> {
+            self.$on.block_on(async |ws| ws.ping(payload).await)
+        }
+
+        fn close(
+            &mut self,
+            code: rfc6455::CloseCode,
+            reason: &str,
+        ) -> Result<(), rfc6455::blocking::Error> {
+            self.$on.block_on(async |ws| ws.close(code, reason).await)
+        }
+
+        fn subprotocol(&self) -> Option<String> {
+            self.$on.ws.subprotocol().map(str::to_owned)
+        }
+    };
+}
+pub(crate) use tokio_operations;
+
+/// The tokio adapter over TCP.
+pub struct Tokio(OnRuntime<rfc6455::tokio::WebSocket<tokio::net::TcpStream>>);
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+pub fn to_tokio(stream: TcpStream) -> tokio::net::TcpStream {
+    stream.set_nonblocking(true).unwrap();
+    tokio::net::TcpStream::from_std(stream).unwrap()
+}
+
 impl Subject for Tokio {
     fn connect(request: ClientRequest, config: Config) -> Result<Self, Error> {
         let rt = runtime();
@@ -178,7 +231,7 @@ impl Subject for Tokio {
             let stream = tokio::net::TcpStream::connect((request.host(), request.port())).await?;
             rfc6455::tokio::client_with_config(stream, request, config).await
         })?;
-        Ok(Tokio { rt, ws })
+        Ok(Tokio(OnRuntime { rt, ws }))
     }
 
     fn accept(stream: TcpStream, config: Config, callback: Callback) -> Result<Self, Error> {
@@ -186,14 +239,14 @@ impl Subject for Tokio {
         let ws = rt.block_on(async {
             rfc6455::tokio::accept_with_config(to_tokio(stream), config, callback).await
         })?;
-        Ok(Tokio { rt, ws })
+        Ok(Tokio(OnRuntime { rt, ws }))
     }
 
     fn from_upgraded(stream: TcpStream, role: Role, config: Config, leftover: &[u8]) -> Self {
         let rt = runtime();
         let stream = rt.block_on(async { to_tokio(stream) });
         let ws = rfc6455::tokio::WebSocket::from_upgraded(stream, role, config, leftover);
-        Tokio { rt, ws }
+        Tokio(OnRuntime { rt, ws })
     }
 
     fn spawn_echo_server(listener: TcpListener, config: Config, connections: usize) {
@@ -235,35 +288,5 @@ impl Subject for Tokio {
         });
     }
 
-    fn read(&mut self) -> Result<Message, Error> {
-        self.block_on(async |ws| ws.read().await)
-    }
-
-    fn read_event(&mut self) -> Result<Event, Error> {
-        self.block_on(async |ws| ws.read_event().await)
-    }
-
-    fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.block_on(async |ws| ws.send_pong(payload).await)
-    }
-
-    fn send(&mut self, message: Message) -> Result<(), Error> {
-        self.block_on(async |ws| ws.send(message).await)
-    }
-
-    fn send_fragment(&mut self, kind: MessageKind, data: &[u8], fin: bool) -> Result<(), Error> {
-        self.block_on(async |ws| ws.send_fragment(kind, data, fin).await)
-    }
-
-    fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.block_on(async |ws| ws.ping(payload).await)
-    }
-
-    fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.block_on(async |ws| ws.close(code, reason).await)
-    }
-
-    fn subprotocol(&self) -> Option<String> {
-        self.ws.subprotocol().map(str::to_owned)
-    }
+    tokio_operations!(0);
 }
