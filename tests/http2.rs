@@ -2,7 +2,8 @@
 //! (`rfc6455::http2`) on loopback: over h2c and over TLS with ALPN `h2`
 //! (certificates made by the test); many WebSockets on one connection
 //! with one of them stalled; a stream reset mid-message; a server that does
-//! not offer extended CONNECT; refusals on a stream.
+//! not offer extended CONNECT (a named error, or by option a fallback to
+//! HTTP/1.1); refusals on a stream.
 //!
 //! Every wait is bounded by `LIMIT`.
 
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rfc6455::handshake::{Accept, ClientRequest, HandshakeError, StreamEnd};
-use rfc6455::http2::{self, Error as H2Error, Http2Client};
+use rfc6455::http2::{self, Error as H2Error, Http2Client, Http2OrHttp1};
 use rfc6455::tokio::Error;
 use rfc6455::{CloseCode, Config, Message};
 use tokio::net::{TcpListener, TcpStream};
@@ -262,6 +263,64 @@ async fn a_server_without_extended_connect_is_named() {
             Err(H2Error::Handshake(HandshakeError::ExtendedConnectNotOffered)) => {}
             other => panic!("not ExtendedConnectNotOffered: {other:?}"),
         }
+    })
+    .await
+    .unwrap();
+}
+
+/// By option, the client falls back: the same server without extended
+/// CONNECT, and the WebSocket is opened with an HTTP/1.1 upgrade on the
+/// connection `dial` makes; with extended CONNECT on offer, `dial` is never
+/// called and the WebSocket rides the HTTP/2 connection.
+#[tokio::test]
+async fn without_extended_connect_the_client_falls_back_to_http_1_1_by_option() {
+    timeout(LIMIT, async {
+        let plain_h2 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let h2_port = plain_h2.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (tcp, _) = plain_h2.accept().await.unwrap();
+            let mut conn = h2::server::handshake(tcp).await.unwrap();
+            while let Some(Ok(_)) = conn.accept().await {}
+        });
+        let http1 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let http1_port = http1.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (tcp, _) = http1.accept().await.unwrap();
+            let mut ws = rfc6455::tokio::accept(tcp).await.unwrap();
+            while let Ok(message) = ws.read().await {
+                ws.send(message).await.unwrap();
+            }
+        });
+        let tcp = TcpStream::connect(("127.0.0.1", h2_port)).await.unwrap();
+        let dial = || TcpStream::connect(("127.0.0.1", http1_port));
+        let mut opened = http2::connect_or_fall_back(tcp, url("/chat"), &Config::default(), dial)
+            .await
+            .unwrap();
+        assert!(opened.client.is_none());
+        assert_eq!(opened.response.status(), 101);
+        assert!(matches!(opened.socket.get_ref(), Http2OrHttp1::Http1(_)));
+        round_trip(&mut opened.socket, 3).await;
+
+        // Offered: no fallback, and the connection carries more WebSockets.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (ends, _) = mpsc::unbounded_channel();
+        tokio::spawn(echo_server(listener, ends));
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let never = || async { panic!("no fallback when extended CONNECT is offered") };
+        let mut opened: http2::Opened<TcpStream> =
+            http2::connect_or_fall_back(tcp, url("/chat"), &Config::default(), never)
+                .await
+                .unwrap();
+        assert_eq!(opened.response.status(), 200);
+        assert!(matches!(opened.socket.get_ref(), Http2OrHttp1::Http2(_)));
+        round_trip(&mut opened.socket, 3).await;
+        let client = opened.client.expect("the HTTP/2 connection");
+        let (mut second, _) = client
+            .connect(url("/chat"), &Config::default())
+            .await
+            .unwrap();
+        round_trip(&mut second, 3).await;
     })
     .await
     .unwrap();

@@ -15,14 +15,15 @@
 //!   [`Http2Client::connect`] for each WebSocket. The handshake waits for
 //!   the server's SETTINGS and fails with
 //!   [`HandshakeError::ExtendedConnectNotOffered`] when extended CONNECT is
-//!   not offered; a caller that wants HTTP/1.1 then opens a connection for
-//!   [`crate::tokio::client`].
+//!   not offered. [`connect_or_fall_back`] instead opens the WebSocket with
+//!   an HTTP/1.1 upgrade on a new connection in that case.
 //!
 //! With `hyper` or `axum` also on, their upgrade paths
 //! (`rfc6455::hyper::upgrade`, `rfc6455::axum::WebSocketUpgrade`) accept an
 //! extended CONNECT too, on a hyper server built with HTTP/2 and
 //! `enable_connect_protocol`.
 
+mod fallback;
 mod stream;
 
 use std::future::Future;
@@ -30,12 +31,13 @@ use std::future::Future;
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub use fallback::{Http2OrHttp1, Opened, connect_or_fall_back};
 pub use stream::H2Stream;
 
 use crate::handshake::{Accept, HandshakeError, Request, Response};
 use crate::http::{Rejection, accept_request, request_from_parts};
 use crate::tokio::WebSocket;
-use crate::{ClientHandshake, ClientRequest, Config};
+use crate::{ClientHandshake, ClientRequest, Config, Connection};
 
 /// The receive window of a whole connection, on both sides: sixteen times
 /// a stream's (h2's default, 65,535 bytes). A WebSocket whose application
@@ -56,6 +58,10 @@ pub enum Error {
     /// that breaks RFC 8441/6455, or extended CONNECT not offered.
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
+    /// The HTTP/1.1 fallback of [`connect_or_fall_back`] failed: dialing
+    /// its connection, or its handshake.
+    #[error("HTTP/1.1 fallback: {0}")]
+    Http1(#[from] crate::tokio::Error),
 }
 
 /// What a server decides for each extended CONNECT that passed the core's
@@ -168,6 +174,17 @@ impl Http2Client {
         request: ClientRequest,
         config: &Config,
     ) -> Result<(WebSocket<H2Stream>, Response), Error> {
+        let (stream, conn, response) = self.open(request, config).await?;
+        Ok((WebSocket::from_connection(stream, conn), response))
+    }
+
+    /// The extended CONNECT of [`connect`](Self::connect): the stream, the
+    /// connection it opened and the server's response.
+    pub(super) async fn open(
+        &self,
+        request: ClientRequest,
+        config: &Config,
+    ) -> Result<(H2Stream, Connection, Response), Error> {
         let mut handshake = ClientHandshake::extended_connect(request, config)?;
         let mut head = handshake.http_request()?;
         // RFC 8441 §5: "The :protocol pseudo-header field MUST be included
@@ -180,8 +197,7 @@ impl Http2Client {
         let (parts, recv) = response.into_parts();
         let accepted = handshake.receive_http_parts(&parts)?;
         let conn = handshake.into_connection()?;
-        let socket = WebSocket::from_connection(H2Stream::new(send_stream, recv), conn);
-        Ok((socket, accepted))
+        Ok((H2Stream::new(send_stream, recv), conn, accepted))
     }
 }
 
