@@ -415,14 +415,17 @@ fn start_perf(server: &Server, args: &Args, conns: usize, size: usize) -> Option
     {
         return None;
     }
+    // Named after every known workload (the extra ones too); a shape given
+    // on the command line is named by its numbers.
     let workload = WORKLOADS
         .iter()
+        .chain(&EXTRA_WORKLOADS)
         .find(|w| w.1 == conns && w.2 == size)
-        .map_or("custom", |w| w.0);
+        .map_or_else(|| format!("{conns}x{size}B"), |w| w.0.to_owned());
     let command = template
         .replace("{pid}", &server.pid().to_string())
         .replace("{lib}", &server.lib)
-        .replace("{workload}", workload);
+        .replace("{workload}", &workload);
     let child = Command::new("sh")
         .args(["-c", &format!("exec {command}")])
         .stdout(Stdio::null())
