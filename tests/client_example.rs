@@ -8,6 +8,9 @@
 //! builds it, a run limited to `--test client_example` needs
 //! `cargo build --all-features --example client` first.
 
+#[path = "common/example.rs"]
+mod example_binary;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -28,18 +31,7 @@ const PROMPT: Duration = Duration::from_secs(3);
 const ADAPTERS: [&str; 2] = ["tokio", "std"];
 
 fn example() -> PathBuf {
-    // target/<profile>/deps/client_example-<hash> -> target/<profile>/examples/client
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().unwrap().parent().unwrap();
-    let path = profile
-        .join("examples")
-        .join(format!("client{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --all-features --example client`",
-        path.display()
-    );
-    path
+    example_binary::binary("client", "cargo build --all-features --example client")
 }
 
 /// A server for one connection: runs the opening handshake, then `script`.

@@ -8,6 +8,9 @@
 //! PATH (Debian's `redis-server` package; `.ci/run` installs it).
 #![allow(dead_code)]
 
+#[path = "../common/example.rs"]
+mod example_binary;
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -65,18 +68,7 @@ impl Drop for Process {
 }
 
 fn example() -> PathBuf {
-    // target/<profile>/deps/<test>-<hash> -> target/<profile>/examples/chat
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().unwrap().parent().unwrap();
-    let path = profile
-        .join("examples")
-        .join(format!("chat{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --example chat`",
-        path.display()
-    );
-    path
+    example_binary::binary("chat", "cargo build --example chat")
 }
 
 /// A running chat server.
