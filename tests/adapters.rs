@@ -11,15 +11,7 @@ macro_rules! suite {
         mod $adapter {
             use crate::scenarios::{cases, run_client, run_server};
 
-            suite!(@peer $subject; text: Text, binary: Binary, fragmented: Fragmented,
-                large_16_mib: Large, burst: Burst, ping_pong: PingPong,
-                close_by_subject: CloseBySubject, close_by_peer: CloseByPeer,
-                reset_after_close: ResetAfterClose,
-                reset_while_writing: ResetWhileWriting,
-                abrupt_eof: AbruptEof, protocol_violation: ProtocolViolation,
-                invalid_utf8: InvalidUtf8, back_pressure: BackPressure,
-                keepalive_timeout: KeepaliveTimeout, keepalive_answered: KeepaliveAnswered,
-                close_timeout: CloseTimeout, manual_pong: ManualPong, streaming: Streaming);
+            crate::scenarios::peer_cases!(suite!(@peer $subject;));
 
             suite!(@fn $subject; handshake_timeouts, connect_timeout, rejected,
                 accept_mistake_is_a_500, malformed,

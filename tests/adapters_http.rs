@@ -39,15 +39,7 @@ macro_rules! both {
     };
 }
 
-both!(text: Text, binary: Binary, fragmented: Fragmented,
-    large_16_mib: Large, burst: Burst, ping_pong: PingPong,
-    close_by_subject: CloseBySubject, close_by_peer: CloseByPeer,
-    reset_after_close: ResetAfterClose,
-    reset_while_writing: ResetWhileWriting,
-    abrupt_eof: AbruptEof, protocol_violation: ProtocolViolation,
-    invalid_utf8: InvalidUtf8, back_pressure: BackPressure,
-    keepalive_timeout: KeepaliveTimeout, keepalive_answered: KeepaliveAnswered,
-    close_timeout: CloseTimeout, manual_pong: ManualPong, streaming: Streaming);
+scenarios::peer_cases!(both!());
 
 /// A request that is no upgrade gets a 400 (`rfc6455::hyper::upgrade`
 /// answers every request as an upgrade too, but keeps the error to itself:

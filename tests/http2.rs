@@ -247,18 +247,23 @@ async fn a_stream_reset_mid_message_ends_that_websocket_with_1006_only() {
     .unwrap();
 }
 
+/// A connection to a plain HTTP/2 server, one that sends no
+/// SETTINGS_ENABLE_CONNECT_PROTOCOL.
+async fn plain_h2_server() -> TcpStream {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut conn = h2::server::handshake(tcp).await.unwrap();
+        while let Some(Ok(_)) = conn.accept().await {}
+    });
+    TcpStream::connect(("127.0.0.1", port)).await.unwrap()
+}
+
 #[tokio::test]
 async fn a_server_without_extended_connect_is_named() {
     timeout(LIMIT, async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            let (tcp, _) = listener.accept().await.unwrap();
-            // A plain HTTP/2 server: no SETTINGS_ENABLE_CONNECT_PROTOCOL.
-            let mut conn = h2::server::handshake(tcp).await.unwrap();
-            while let Some(Ok(_)) = conn.accept().await {}
-        });
-        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let tcp = plain_h2_server().await;
         match Http2Client::handshake(tcp).await {
             Err(H2Error::Handshake(HandshakeError::ExtendedConnectNotOffered)) => {}
             other => panic!("not ExtendedConnectNotOffered: {other:?}"),
@@ -275,13 +280,6 @@ async fn a_server_without_extended_connect_is_named() {
 #[tokio::test]
 async fn without_extended_connect_the_client_falls_back_to_http_1_1_by_option() {
     timeout(LIMIT, async {
-        let plain_h2 = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let h2_port = plain_h2.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            let (tcp, _) = plain_h2.accept().await.unwrap();
-            let mut conn = h2::server::handshake(tcp).await.unwrap();
-            while let Some(Ok(_)) = conn.accept().await {}
-        });
         let http1 = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let http1_port = http1.local_addr().unwrap().port();
         tokio::spawn(async move {
@@ -291,7 +289,7 @@ async fn without_extended_connect_the_client_falls_back_to_http_1_1_by_option() 
                 ws.send(message).await.unwrap();
             }
         });
-        let tcp = TcpStream::connect(("127.0.0.1", h2_port)).await.unwrap();
+        let tcp = plain_h2_server().await;
         let dial = || TcpStream::connect(("127.0.0.1", http1_port));
         let mut opened = http2::connect_or_fall_back(tcp, url("/chat"), &Config::default(), dial)
             .await

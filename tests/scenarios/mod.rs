@@ -29,6 +29,25 @@ use rfc6455::handshake::{Accept, ClientRequest};
 pub use peer::Peer;
 pub use subject::{Blocking, Subject, Tokio};
 
+/// Every peer scenario, as `test_name: Case`, appended to the arguments of
+/// the macro call it is given: the one list that `tests/adapters*.rs`
+/// instantiate, e.g. `peer_cases!(suite!(@peer Subject;))`.
+#[allow(unused_macros)] // not every test crate that has the suite runs it
+macro_rules! peer_cases {
+    ($then:ident!($($args:tt)*)) => {
+        $then!($($args)* text: Text, binary: Binary, fragmented: Fragmented,
+            large_16_mib: Large, burst: Burst, ping_pong: PingPong,
+            close_by_subject: CloseBySubject, close_by_peer: CloseByPeer,
+            reset_after_close: ResetAfterClose,
+            reset_while_writing: ResetWhileWriting,
+            abrupt_eof: AbruptEof, protocol_violation: ProtocolViolation,
+            invalid_utf8: InvalidUtf8, back_pressure: BackPressure,
+            keepalive_timeout: KeepaliveTimeout, keepalive_answered: KeepaliveAnswered,
+            close_timeout: CloseTimeout, manual_pong: ManualPong, streaming: Streaming);
+    };
+}
+pub(crate) use peer_cases;
+
 /// Both sides of a scenario.
 pub trait Scenario: Send + Sync + 'static {
     /// The adapter's configuration.
