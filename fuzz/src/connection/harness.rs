@@ -9,7 +9,7 @@ use rfc6455::{
     ProtocolError, Role, SendError, State,
 };
 
-use super::{Input, Op, chunk_len};
+use super::{Input, Op, Outcome, chunk_len};
 use crate::check::{Frame, OutputChecker, check_event, check_message_frames, decode_sent_frames};
 use crate::model::{SendModel, close_body};
 use crate::setup::{client_via_handshake, mask_keys, server_via_handshake};
@@ -26,8 +26,6 @@ const PATTERN: &str = "a\u{e9}\u{20ac}\u{1f600}";
 /// 4 KiB, which `BytesMut` may round up to twice that.
 const MEMORY_SLACK: usize = 8192;
 
-/// What `next_event` returned, other than `Ok(None)`.
-type Outcome = Result<Event, ProtocolError>;
 
 /// The endpoint under test and everything the harness knows about it.
 pub(super) struct Harness<'a> {
