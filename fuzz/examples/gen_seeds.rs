@@ -397,7 +397,10 @@ fn connection(target: &str, peer: Peer) {
     // The same with streaming receive on (the seed's top bit): each byte
     // of a payload is handed out as a piece of its own, where the whole
     // stream gives one piece per frame; the messages must be the same.
-    c.add("byte-at-a-time-streamed", script(0, 0x81, &bytewise, &stream));
+    c.add(
+        "byte-at-a-time-streamed",
+        script(0, 0x81, &bytewise, &stream),
+    );
     let sends = [
         Op::Text(3),
         Op::Binary(5),

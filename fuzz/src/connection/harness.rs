@@ -26,7 +26,6 @@ const PATTERN: &str = "a\u{e9}\u{20ac}\u{1f600}";
 /// 4 KiB, which `BytesMut` may round up to twice that.
 const MEMORY_SLACK: usize = 8192;
 
-
 /// The endpoint under test and everything the harness knows about it.
 pub(super) struct Harness<'a> {
     conn: Connection,
