@@ -401,6 +401,16 @@ fn connection(target: &str, peer: Peer) {
         "byte-at-a-time-streamed",
         script(0, 0x81, &bytewise, &stream),
     );
+    // Streamed text that turns invalid: fed a byte at a time, "ok" is
+    // handed out before the bad byte arrives; fed whole, nothing is.
+    let invalid = peer.frame(true, 1, b"ok\xffno");
+    let bytewise_invalid: Vec<Op> = (0..invalid.len())
+        .flat_map(|_| [Op::Feed(1), Op::Drain(0)])
+        .collect();
+    c.add(
+        "invalid-utf8-streamed",
+        script(0, 0x81, &bytewise_invalid, &invalid),
+    );
     let sends = [
         Op::Text(3),
         Op::Binary(5),

@@ -238,10 +238,16 @@ pub fn run(role: Role, data: &[u8]) {
 /// The outcomes with each streamed message's pieces joined into one. Where
 /// a piece ends depends on how the bytes arrived (a frame fed in halves is
 /// handed out in halves); what the pieces carry, and where their message
-/// ends, must not.
+/// ends, must not. One exception: a message that fails (invalid UTF-8
+/// further on, say) has had handed out whatever was valid before the bytes
+/// that failed it arrived, which may be nothing when they came at once; so
+/// an unfinished message's pieces right before an error are left out.
 fn joined(outcomes: &[Outcome]) -> Vec<Outcome> {
     let mut out: Vec<Outcome> = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
+        if outcome.is_err() && matches!(out.last(), Some(Ok(Event::Piece { last: false, .. }))) {
+            out.pop();
+        }
         if let (
             Ok(Event::Piece { data, last }),
             Some(Ok(Event::Piece {
