@@ -26,9 +26,11 @@ pub const LIBS: [&str; 5] = [
 ];
 
 pub mod server {
-    //! What every echo server binary shares: one tokio worker thread
-    //! (`current_thread` runtime), a listener on loopback, one task per
-    //! connection. The server prints `LISTENING <addr>` once it accepts.
+    //! What every echo server binary shares: a listener on loopback, one
+    //! task per connection. One tokio worker thread (`current_thread`
+    //! runtime) by default; `--threads N` serves on a multi-threaded
+    //! runtime with N workers instead. The server prints `LISTENING <addr>`
+    //! once it accepts.
 
     use std::future::Future;
     use std::io::Write;
@@ -36,39 +38,71 @@ pub mod server {
 
     use tokio::net::{TcpListener, TcpStream};
 
-    /// Serves `handler` on `--addr` (default `127.0.0.1:0`).
+    /// Serves `handler` on `--addr` (default `127.0.0.1:0`), on
+    /// `--threads` worker threads (default 1).
     pub fn run<F, Fut>(name: &str, handler: F)
     where
-        F: Fn(TcpStream) -> Fut + 'static,
-        Fut: Future<Output = ()> + 'static,
+        F: Fn(TcpStream) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
     {
         let mut addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut threads = 1;
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--addr" => addr = args.next().expect("--addr value").parse().expect("--addr"),
+                "--threads" => {
+                    threads = args
+                        .next()
+                        .expect("--threads value")
+                        .parse()
+                        .expect("--threads")
+                }
                 other => panic!("{name}: unknown argument {other:?}"),
             }
         }
         assert!(addr.ip().is_loopback(), "{name}: loopback addresses only");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let local = tokio::task::LocalSet::new();
-        local.block_on(&runtime, async move {
-            let listener = TcpListener::bind(addr).await.expect("bind");
-            let mut out = std::io::stdout();
-            writeln!(out, "LISTENING {}", listener.local_addr().unwrap()).unwrap();
-            out.flush().unwrap();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                tokio::task::spawn_local(handler(stream));
-            }
-        });
+        if threads > 1 {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(serve(addr, handler, |task| {
+                tokio::spawn(task);
+            }));
+        } else {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let local = tokio::task::LocalSet::new();
+            local.block_on(
+                &runtime,
+                serve(addr, handler, |task| {
+                    tokio::task::spawn_local(task);
+                }),
+            );
+        }
+    }
+
+    /// Accepts connections for ever, handing each to `handler` in a task
+    /// started by `spawn`.
+    async fn serve<F, Fut>(addr: SocketAddr, handler: F, spawn: impl Fn(Fut))
+    where
+        F: Fn(TcpStream) -> Fut,
+    {
+        let listener = TcpListener::bind(addr).await.expect("bind");
+        let mut out = std::io::stdout();
+        writeln!(out, "LISTENING {}", listener.local_addr().unwrap()).unwrap();
+        out.flush().unwrap();
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            spawn(handler(stream));
+        }
     }
 }

@@ -20,8 +20,15 @@
 //! bench-e2e [--quick] [--rounds N] [--secs S] [--warmup S] [--libs a,b]
 //!           [--workloads 100x20B,...] [--idle N] [--no-e2e] [--no-idle]
 //!           [--out results.jsonl] [--attach 'perf record -p {pid} -o {lib}-{workload}.data'
-//!           [--attach-libs a,b]]
+//!           [--attach-libs a,b]] [--server-threads N] [--client-threads N] [--rate R]
 //! ```
+//! `--workloads` also takes shapes by their numbers (`10000x16B`,
+//! `200x16KiB`). `--server-threads N` runs every server on a tokio runtime
+//! with N worker threads (default: one thread); `--client-threads N` does the
+//! same for the load client. `--rate R` paces each connection to R messages
+//! per second (phases spread evenly) instead of sending the next message as
+//! soon as the echo is back: many connections at a few messages per second,
+//! as a real deployment has.
 //! Results are appended as JSON lines to `--out` and summarised on stdout.
 
 use std::collections::HashMap;
@@ -68,6 +75,9 @@ struct Args {
     out: Option<String>,
     attach: Option<String>,
     attach_libs: Option<Vec<String>>,
+    server_threads: Option<usize>,
+    client_threads: usize,
+    rate: Option<f64>,
 }
 
 fn parse_args() -> Args {
@@ -83,6 +93,9 @@ fn parse_args() -> Args {
         out: None,
         attach: None,
         attach_libs: None,
+        server_threads: None,
+        client_threads: 1,
+        rate: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -102,19 +115,18 @@ fn parse_args() -> Args {
             "--warmup" => a.warmup = value().parse().expect("--warmup"),
             "--libs" => a.libs = value().split(',').map(str::to_owned).collect(),
             "--workloads" => {
-                let wanted: Vec<String> = value().split(',').map(str::to_owned).collect();
-                a.workloads = WORKLOADS
-                    .iter()
-                    .chain(&EXTRA_WORKLOADS)
-                    .copied()
-                    .filter(|w| wanted.iter().any(|n| n == w.0))
-                    .collect();
+                a.workloads = value().split(',').map(workload).collect();
             }
             "--idle" => a.idle = value().parse().expect("--idle"),
             "--no-e2e" => a.e2e = false,
             "--no-idle" => a.idle_on = false,
             "--out" => a.out = Some(value()),
             "--attach" => a.attach = Some(value()),
+            "--server-threads" => {
+                a.server_threads = Some(value().parse().expect("--server-threads"))
+            }
+            "--client-threads" => a.client_threads = value().parse().expect("--client-threads"),
+            "--rate" => a.rate = Some(value().parse().expect("--rate")),
             "--attach-libs" => {
                 a.attach_libs = Some(value().split(',').map(str::to_owned).collect())
             }
@@ -122,6 +134,29 @@ fn parse_args() -> Args {
         }
     }
     a
+}
+
+/// A workload by name (`100x20B`, one of the tables above) or by its
+/// numbers: `CONNSxSIZE` with the size in `B` or `KiB`.
+fn workload(name: &str) -> (&'static str, usize, usize) {
+    if let Some(&known) = WORKLOADS
+        .iter()
+        .chain(&EXTRA_WORKLOADS)
+        .find(|w| w.0 == name)
+    {
+        return known;
+    }
+    let parsed = name.split_once('x').and_then(|(conns, size)| {
+        let size = match size.strip_suffix("KiB") {
+            Some(kib) => kib.parse::<usize>().ok()? << 10,
+            None => size.strip_suffix('B')?.parse().ok()?,
+        };
+        Some((conns.parse().ok()?, size))
+    });
+    let Some((conns, size)) = parsed else {
+        panic!("unknown workload {name:?} (CONNSxSIZE, the size in B or KiB)");
+    };
+    (Box::leak(name.to_owned().into_boxed_str()), conns, size)
 }
 
 /// A server process we started; killed (by its PID) when dropped.
@@ -132,11 +167,15 @@ struct Server {
 }
 
 impl Server {
-    fn start(lib: &str) -> Server {
+    fn start(lib: &str, threads: Option<usize>) -> Server {
         let exe = std::env::current_exe().expect("current_exe");
         let bin = exe.with_file_name(format!("srv-{lib}"));
-        let mut child = Command::new(&bin)
-            .args(["--addr", "127.0.0.1:0"])
+        let mut command = Command::new(&bin);
+        command.args(["--addr", "127.0.0.1:0"]);
+        if let Some(n) = threads {
+            command.args(["--threads", &n.to_string()]);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -247,8 +286,24 @@ async fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// One connection of the load: send, wait for the whole echo, check, repeat.
-async fn echo_loop(mut stream: TcpStream, id: u64, size: usize, flags: Arc<Flags>) -> ConnResult {
+/// When each connection sends: as soon as its echo is back, or paced.
+#[derive(Clone, Copy)]
+struct Pace {
+    /// Messages per second per connection, if paced.
+    rate: Option<f64>,
+    /// How many connections share the load (their phases spread evenly).
+    conns: usize,
+}
+
+/// One connection of the load: send, wait for the whole echo, check, repeat
+/// (at once, or at the next tick of its pace).
+async fn echo_loop(
+    mut stream: TcpStream,
+    id: u64,
+    size: usize,
+    pace: Pace,
+    flags: Arc<Flags>,
+) -> ConnResult {
     let mut result = ConnResult::default();
     let data = payload(Kind::Binary, size);
     // One key per connection (servers cannot tell), so the frame is built once.
@@ -262,7 +317,21 @@ async fn echo_loop(mut stream: TcpStream, id: u64, size: usize, flags: Arc<Flags
     put_header(&mut expected, Kind::Binary.opcode(), size, None);
     expected.extend_from_slice(&data);
     let mut buf = vec![0u8; expected.len()];
+    let mut ticks = pace.rate.map(|rate| {
+        let period = Duration::from_secs_f64(1.0 / rate);
+        let phase = period.mul_f64(id as f64 / pace.conns as f64);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + phase, period);
+        // A late message is sent at once and the rest keep their times.
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        ticks
+    });
     while !flags.stop.load(Relaxed) {
+        if let Some(ticks) = ticks.as_mut() {
+            ticks.tick().await;
+            if flags.stop.load(Relaxed) {
+                break;
+            }
+        }
         let start = Instant::now();
         let io = async {
             stream.write_all(&frame).await?;
@@ -349,6 +418,10 @@ async fn run_workload(
     args: &Args,
 ) -> Result<RunResult, String> {
     let streams = open_all(server.addr, conns, 100).await?;
+    let pace = Pace {
+        rate: args.rate,
+        conns,
+    };
     let flags = Arc::new(Flags {
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
@@ -356,7 +429,7 @@ async fn run_workload(
     let tasks: Vec<_> = streams
         .into_iter()
         .enumerate()
-        .map(|(i, s)| tokio::spawn(echo_loop(s, i as u64, size, flags.clone())))
+        .map(|(i, s)| tokio::spawn(echo_loop(s, i as u64, size, pace, flags.clone())))
         .collect();
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let perf = start_perf(server, args, conns, size);
@@ -446,8 +519,12 @@ fn stop_perf(perf: Option<Child>) {
     }
 }
 
-async fn idle_memory(lib: &str, conns: usize) -> Result<(u64, u64, usize), String> {
-    let server = Server::start(lib);
+async fn idle_memory(
+    lib: &str,
+    threads: Option<usize>,
+    conns: usize,
+) -> Result<(u64, u64, usize), String> {
+    let server = Server::start(lib, threads);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = rss_kib(server.pid());
     let streams = open_all(server.addr, conns, 200).await?;
@@ -478,17 +555,37 @@ fn main() {
             .open(p)
             .expect("open --out")
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = match args.client_threads {
+        0 | 1 => tokio::runtime::Builder::new_current_thread(),
+        n => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(n);
+            builder
+        }
+    }
+    .enable_all()
+    .build()
+    .expect("runtime");
     runtime.block_on(async {
         if args.e2e {
-            let servers: Vec<Server> = args.libs.iter().map(|l| Server::start(l)).collect();
+            let servers: Vec<Server> = args
+                .libs
+                .iter()
+                .map(|l| Server::start(l, args.server_threads))
+                .collect();
             tokio::time::sleep(Duration::from_millis(300)).await;
             println!(
-                "e2e: {} round(s), {:.1} s window after {:.1} s warm-up; load client: 1 thread, raw TCP",
-                args.rounds, args.secs, args.warmup
+                "e2e: {} round(s), {:.1} s window after {:.1} s warm-up; load client: {} thread(s), raw TCP; \
+                 servers: {} worker thread(s){}",
+                args.rounds,
+                args.secs,
+                args.warmup,
+                args.client_threads.max(1),
+                args.server_threads.unwrap_or(1),
+                match args.rate {
+                    Some(rate) => format!("; {rate} messages/s per connection"),
+                    None => String::new(),
+                }
             );
             for &(name, conns, size) in &args.workloads {
                 let mut by_lib: HashMap<String, Vec<RunResult>> = HashMap::new();
@@ -552,7 +649,7 @@ fn main() {
             println!("idle memory: server VmRSS growth over {conns} idle connections");
             for round in 0..args.rounds.min(2) {
                 for lib in &args.libs {
-                    match idle_memory(lib, conns).await {
+                    match idle_memory(lib, args.server_threads, conns).await {
                         Ok((before, after, n)) => {
                             let per = (after as f64 - before as f64) * 1024.0 / n as f64;
                             println!(
