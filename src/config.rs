@@ -32,7 +32,7 @@ pub enum Role {
 /// Every limit that bounds memory is enforced before the memory is
 /// allocated: a frame header announcing more than `max_frame_size` bytes is
 /// refused from the header alone.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
     /// Largest payload accepted in a single received frame. A larger frame
@@ -197,6 +197,21 @@ impl Config {
     /// [`DeflateConfig`](crate::deflate::DeflateConfig)). The fields are
     /// public, so nothing before this point may assume a value is in
     /// range; connections and handshakes apply it when they are made.
+    /// The configuration as a connection holds it: validated, and shared
+    /// (one allocation for every connection of the process) when it is the
+    /// default one, so that an idle connection does not carry a copy of
+    /// its 192 bytes. Another configuration gets an allocation of its own.
+    pub(crate) fn shared(self) -> std::sync::Arc<Config> {
+        static DEFAULT: std::sync::OnceLock<std::sync::Arc<Config>> = std::sync::OnceLock::new();
+        let config = self.validated();
+        let default = DEFAULT.get_or_init(|| std::sync::Arc::new(Config::default().validated()));
+        if config == **default {
+            std::sync::Arc::clone(default)
+        } else {
+            std::sync::Arc::new(config)
+        }
+    }
+
     pub(crate) fn validated(mut self) -> Self {
         self.send_frame_size = self.send_frame_size.map(|n| n.max(1));
         #[cfg(feature = "deflate")]

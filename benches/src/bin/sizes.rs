@@ -31,6 +31,10 @@ fn main() {
         }
         size!("rfc6455", rfc6455_benches::echo::rfc6455);
         size!(
+            "tcp-only (no WebSocket: the floor)",
+            rfc6455_benches::echo::tcp_only
+        );
+        size!(
             "tokio-tungstenite",
             rfc6455_benches::echo::tokio_tungstenite
         );
