@@ -32,7 +32,7 @@ pub enum Role {
 /// Every limit that bounds memory is enforced before the memory is
 /// allocated: a frame header announcing more than `max_frame_size` bytes is
 /// refused from the header alone.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
     /// Largest payload accepted in a single received frame. A larger frame
@@ -197,6 +197,31 @@ impl Config {
     /// [`DeflateConfig`](crate::deflate::DeflateConfig)). The fields are
     /// public, so nothing before this point may assume a value is in
     /// range; connections and handshakes apply it when they are made.
+    /// The configuration as a connection holds it: validated, and shared
+    /// with the other connections that use the same one, so that an idle
+    /// connection does not carry a copy of its 192 bytes. The default
+    /// configuration is one allocation for the whole process; another is
+    /// shared with the last connection made on the same thread with an
+    /// equal configuration (a server that gives every connection the same
+    /// `Config` makes one per worker thread).
+    pub(crate) fn shared(self) -> std::sync::Arc<Config> {
+        use std::sync::{Arc, OnceLock};
+        static DEFAULT: OnceLock<Arc<Config>> = OnceLock::new();
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<Arc<Config>>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let config = self.validated();
+        let default = DEFAULT.get_or_init(|| Arc::new(Config::default().validated()));
+        if config == **default {
+            return Arc::clone(default);
+        }
+        LAST.with_borrow_mut(|last| match last {
+            Some(shared) if **shared == config => Arc::clone(shared),
+            _ => Arc::clone(last.insert(Arc::new(config))),
+        })
+    }
+
     pub(crate) fn validated(mut self) -> Self {
         self.send_frame_size = self.send_frame_size.map(|n| n.max(1));
         #[cfg(feature = "deflate")]
@@ -290,6 +315,27 @@ impl Config {
 mod tests {
     use super::*;
     use crate::{Connection, Role};
+
+    /// Connections with equal configurations share one copy (the default
+    /// one process-wide, another per thread); a different one gets its
+    /// own, validated like any other.
+    #[test]
+    fn equal_configurations_are_shared() {
+        let conn = |config: Config| Connection::new(Role::Server, config);
+        let (a, b) = (conn(Config::default()), conn(Config::default()));
+        assert!(std::ptr::eq(a.config(), b.config()));
+        let small = || Config::default().max_message_size(1 << 10);
+        let (c, d) = (conn(small()), conn(small()));
+        assert!(std::ptr::eq(c.config(), d.config()));
+        assert!(!std::ptr::eq(a.config(), c.config()));
+        assert_eq!(c.config().max_message_size, 1 << 10);
+        let e = conn(small().send_frame_size(Some(0)));
+        assert!(!std::ptr::eq(c.config(), e.config()));
+        assert_eq!(e.config().send_frame_size, Some(1));
+        // Another thread's connections do not wait on this one's copy.
+        let f = std::thread::spawn(move || conn(small()).config().max_message_size);
+        assert_eq!(f.join().unwrap(), 1 << 10);
+    }
 
     /// Fields set directly, past the setters, are brought into range
     /// where the configuration is used.

@@ -44,6 +44,33 @@ pub async fn rfc6455_keepalive(stream: TcpStream) {
     }
 }
 
+/// No WebSocket library: the hand-written handshake, then a task that
+/// holds only the `TcpStream` and waits for it to become readable (and
+/// drops it at the end of the stream). The floor for the idle-memory
+/// benchmark: what tokio itself costs per connection (the task, the
+/// socket's registration with the I/O driver).
+pub async fn tcp_only(mut stream: TcpStream) {
+    // Boxed, so that the handshake's state (its header array) is freed
+    // and not part of the task for the connection's life.
+    if Box::pin(crate::handshake::server_accept(&mut stream))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut byte = [0u8; 1];
+    loop {
+        if stream.readable().await.is_err() {
+            return;
+        }
+        match stream.try_read(&mut byte) {
+            Ok(0) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Ok(_) | Err(_) => return,
+        }
+    }
+}
+
 /// tokio-tungstenite.
 pub async fn tokio_tungstenite(stream: TcpStream) {
     let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {

@@ -5,6 +5,7 @@
 //! share and the parts of the API that concern the whole connection.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 
@@ -127,7 +128,13 @@ pub enum State {
 /// [`should_close_transport`]: Connection::should_close_transport
 pub struct Connection {
     role: Role,
-    config: Config,
+    /// Shared by all connections that use the default configuration (see
+    /// `Config::shared`).
+    config: Arc<Config>,
+    /// The limits read on every frame, copied out of `config` (read
+    /// through its pointer, they cost the decoder ~18 instructions a
+    /// message: callgrind, `benches/src/bin/codec-prof.rs`).
+    limits: Limits,
     state: State,
     /// Received bytes not yet decoded, and the policy that sizes their
     /// buffers.
@@ -141,8 +148,8 @@ pub struct Connection {
     writer: Writer,
     timers: Timers,
     /// How the connection ended, once it has. A failure is returned by
-    /// every later `next_event`.
-    outcome: Option<Outcome>,
+    /// every later `next_event`. Boxed: it is set once, at the end.
+    outcome: Option<Box<Outcome>>,
     /// An [`Event::Abnormal`] made by the connection itself (the close
     /// timeout), waiting to be delivered.
     abnormal_pending: bool,
@@ -163,9 +170,16 @@ impl Connection {
     /// Use this when an HTTP server (hyper, axum, …) performed the upgrade;
     /// otherwise [`handshake`](crate::handshake) produces the connection.
     pub fn new(role: Role, config: Config) -> Self {
+        let config = config.shared();
         Connection {
             role,
-            config: config.validated(),
+            limits: Limits {
+                max_frame_size: config.max_frame_size,
+                max_message_size: config.max_message_size,
+                streaming: config.streaming,
+                write_buffer_high_water: config.write_buffer_high_water,
+            },
+            config,
             state: State::Open,
             input: Input::default(),
             output: Output::default(),
@@ -213,7 +227,7 @@ impl Connection {
     /// assert_eq!(conn.outcome(), Some(&Outcome::Abnormal));
     /// ```
     pub fn outcome(&self) -> Option<&Outcome> {
-        self.outcome.as_ref()
+        self.outcome.as_deref()
     }
 
     /// The subprotocol agreed in the opening handshake, if any.
@@ -295,7 +309,7 @@ impl Connection {
     /// peer that sends pings but never reads cannot grow the output), and
     /// adapters stop accepting messages to send: write the output first.
     pub fn is_write_buffer_full(&self) -> bool {
-        self.output.len() > self.config.write_buffer_high_water
+        self.output.len() > self.limits.write_buffer_high_water
     }
 
     /// Whether the transport should be closed once the pending output is
@@ -405,13 +419,23 @@ impl Connection {
             let code = error.close_code();
             self.write_close(code, "");
         }
-        self.outcome = Some(Outcome::Failed(error));
+        self.outcome = Some(Box::new(Outcome::Failed(error)));
         self.closed();
         // RFC 6455 §7.1.7: after failing, the endpoint closes the transport
         // without waiting for the peer.
         self.close_transport = true;
         self.timers.stop_close();
     }
+}
+
+/// The fields of [`Config`] that the hot path reads, held by the
+/// connection itself (see `Connection::limits`).
+#[derive(Clone, Copy)]
+struct Limits {
+    max_frame_size: usize,
+    max_message_size: usize,
+    streaming: Option<u64>,
+    write_buffer_high_water: usize,
 }
 
 /// The largest empty buffer kept for reuse. Larger ones, and ones that

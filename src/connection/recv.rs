@@ -101,7 +101,7 @@ impl Connection {
         }
         self.timers.heard_from_peer();
         let frame = self.reader.frame.map(|frame| frame.len);
-        self.input.receive(data, frame, self.config.max_frame_size);
+        self.input.receive(data, frame, self.limits.max_frame_size);
     }
 
     /// Room to read the transport's next bytes into, in the connection's
@@ -133,7 +133,7 @@ impl Connection {
     /// ```
     pub fn read_buffer(&mut self) -> BytesMut {
         let frame = self.reader.frame.map(|frame| frame.len);
-        self.input.read_space(frame, self.config.max_frame_size)
+        self.input.read_space(frame, self.limits.max_frame_size)
     }
 
     /// Takes back the buffer from [`read_buffer`](Self::read_buffer) with
@@ -176,8 +176,8 @@ impl Connection {
     /// [`should_close_transport`](Self::should_close_transport) is true, and
     /// every later call returns the same error.
     pub fn next_event(&mut self) -> Result<Option<Event>, ProtocolError> {
-        if let Some(Outcome::Failed(error)) = &self.outcome {
-            return Err(error.clone());
+        if self.outcome.is_some() {
+            return self.after_end();
         }
         if std::mem::take(&mut self.abnormal_pending) {
             return Ok(Some(Event::Abnormal));
@@ -191,7 +191,7 @@ impl Connection {
             Ok(Some(event)) => Ok(Some(event)),
             Ok(None) if self.eof => {
                 // RFC 6455 §7.1.5: closed without a close frame (code 1006).
-                self.outcome = Some(Outcome::Abnormal);
+                self.outcome = Some(Box::new(Outcome::Abnormal));
                 self.closed();
                 self.close_transport = true;
                 Ok(Some(Event::Abnormal))
@@ -202,6 +202,16 @@ impl Connection {
                 Err(error)
             }
         }
+    }
+
+    /// `next_event` once the connection has ended: the failure again, or
+    /// nothing.
+    #[cold]
+    fn after_end(&mut self) -> Result<Option<Event>, ProtocolError> {
+        if let Some(Outcome::Failed(error)) = self.outcome.as_deref() {
+            return Err(error.clone());
+        }
+        Ok(std::mem::take(&mut self.abnormal_pending).then_some(Event::Abnormal))
     }
 
     /// Decodes frames until one completes an event or the input runs out.
@@ -218,7 +228,7 @@ impl Connection {
                     self.input.advance(header_len);
                     // A streamed frame may be larger than any buffer; it is
                     // never held whole.
-                    let room = len.min(self.config.max_frame_size);
+                    let room = len.min(self.limits.max_frame_size);
                     self.input.make_room_for_payload(room);
                     FrameInProgress {
                         header,
@@ -234,12 +244,12 @@ impl Connection {
                 if let Some(key) = frame.header.mask {
                     apply_mask(fresh, key, frame.taken + frame.done);
                 }
-                let limit = self.config.max_message_size;
+                let limit = self.limits.max_message_size;
                 self.reader
                     .absorb(&frame.header, fresh, self.extension.as_mut(), limit)?;
                 frame.done = available;
             }
-            if self.config.streaming.is_some() && !frame.header.opcode.is_control() {
+            if self.limits.streaming.is_some() && !frame.header.opcode.is_control() {
                 match self.stream_piece(frame)? {
                     Some(event) => return Ok(Some(event)),
                     None if self.reader.frame.is_some() => return Ok(None),
@@ -285,10 +295,10 @@ impl Connection {
         let encoded = header.rsv & owned != 0;
         // Streaming receive holds no data frame whole: its own limit on
         // the message size is what bounds it.
-        let streaming = self.config.streaming;
+        let streaming = self.limits.streaming;
         let limit = match streaming {
             Some(_) if !header.opcode.is_control() => usize::MAX,
-            _ => self.config.max_frame_size,
+            _ => self.limits.max_frame_size,
         };
         let len = usize::try_from(header.payload_len)
             .ok()
@@ -317,7 +327,7 @@ impl Connection {
             (OpCode::Text | OpCode::Binary, None) => (!encoded).then_some(len as u64),
             _ => return Ok(len),
         };
-        let message_limit = streaming.unwrap_or(self.config.max_message_size as u64);
+        let message_limit = streaming.unwrap_or(self.limits.max_message_size as u64);
         if let Some(size) = plain_size.filter(|&size| size > message_limit) {
             return Err(ProtocolError::MessageTooBig {
                 size,
@@ -361,7 +371,7 @@ impl Connection {
     }
 
     fn on_data(&mut self, fin: bool, payload: Bytes) -> Result<Option<Message>, ProtocolError> {
-        let limit = self.config.max_message_size;
+        let limit = self.limits.max_message_size;
         let Some(partial) = self.reader.message.as_mut() else {
             // check_header opened the message for this data frame.
             return Ok(None);
@@ -424,7 +434,7 @@ impl Connection {
             // Close frame in response (echoing the status code received).
             self.write_close(frame.code, "");
         }
-        self.outcome = Some(Outcome::Clean(frame.clone()));
+        self.outcome = Some(Box::new(Outcome::Clean(frame.clone())));
         self.closed();
         Ok(frame)
     }

@@ -37,8 +37,8 @@ impl Connection {
         self.reader.frame = (!complete).then_some(frame);
 
         let last = complete && frame.header.fin;
-        let limit = self.config.max_message_size;
-        let stream_limit = self.config.streaming.unwrap_or(u64::MAX);
+        let limit = self.limits.max_message_size;
+        let stream_limit = self.limits.streaming.unwrap_or(u64::MAX);
         let Some(partial) = self.reader.message.as_mut() else {
             return Ok(None); // check_header opens the message of every data frame
         };

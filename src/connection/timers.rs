@@ -153,7 +153,7 @@ impl Connection {
             State::Closing => {
                 // RFC 6455 §7.1.5: closed without receiving a close frame,
                 // the close code is considered to be 1006.
-                self.outcome = Some(Outcome::Abnormal);
+                self.outcome = Some(Box::new(Outcome::Abnormal));
                 self.abnormal_pending = true;
                 self.closed();
                 self.close_transport = true;

@@ -31,9 +31,35 @@ fn main() {
         }
         size!("rfc6455", rfc6455_benches::echo::rfc6455);
         size!(
+            "tcp-only (no WebSocket: the floor)",
+            rfc6455_benches::echo::tcp_only
+        );
+        size!(
             "tokio-tungstenite",
             rfc6455_benches::echo::tokio_tungstenite
         );
+        {
+            // The parts of rfc6455's echo task: the socket, and the futures
+            // of a read and of a send, which the task holds in turn.
+            let (client, server) = accepted().await;
+            let mut ws = rfc6455::tokio::WebSocket::from_connection(
+                server,
+                rfc6455::Connection::new(rfc6455::Role::Server, rfc6455::Config::default()),
+            );
+            println!(
+                "| rfc6455: `tokio::WebSocket<TcpStream>` | {} |",
+                std::mem::size_of_val(&ws)
+            );
+            println!(
+                "| rfc6455: `WebSocket::read` future | {} |",
+                std::mem::size_of_val(&ws.read())
+            );
+            println!(
+                "| rfc6455: `WebSocket::send` future | {} |",
+                std::mem::size_of_val(&ws.send(rfc6455::Message::binary(Vec::new())))
+            );
+            keep.push(client);
+        }
         size!("fastwebsockets", rfc6455_benches::echo::fastwebsockets);
         size!("tokio-websockets", rfc6455_benches::echo::tokio_websockets);
         size!("sockudo-ws", rfc6455_benches::echo::sockudo_ws);
