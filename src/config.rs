@@ -191,12 +191,6 @@ impl Config {
         self
     }
 
-    /// The configuration as it is used: the one place where values out of
-    /// range are brought into it (a frame size of zero counts as one, the
-    /// deflate window bits and level are clamped; see
-    /// [`DeflateConfig`](crate::deflate::DeflateConfig)). The fields are
-    /// public, so nothing before this point may assume a value is in
-    /// range; connections and handshakes apply it when they are made.
     /// The configuration as a connection holds it: validated, and shared
     /// with the other connections that use the same one, so that an idle
     /// connection does not carry a copy of its 192 bytes. The default
@@ -222,6 +216,12 @@ impl Config {
         })
     }
 
+    /// The configuration as it is used: the one place where values out of
+    /// range are brought into it (a frame size of zero counts as one, the
+    /// deflate window bits and level are clamped; see
+    /// [`DeflateConfig`](crate::deflate::DeflateConfig)). The fields are
+    /// public, so nothing before this point may assume a value is in
+    /// range; connections and handshakes apply it when they are made.
     pub(crate) fn validated(mut self) -> Self {
         self.send_frame_size = self.send_frame_size.map(|n| n.max(1));
         #[cfg(feature = "deflate")]
