@@ -29,6 +29,8 @@ pub mod server {
     //! What every echo server binary shares: one tokio worker thread
     //! (`current_thread` runtime), a listener on loopback, one task per
     //! connection. The server prints `LISTENING <addr>` once it accepts.
+    //! (`srv-rfc6455-uring` runs its own runtime and shares only
+    //! [`addr_arg`] and [`announce`].)
 
     use std::future::Future;
     use std::io::Write;
@@ -36,12 +38,9 @@ pub mod server {
 
     use tokio::net::{TcpListener, TcpStream};
 
-    /// Serves `handler` on `--addr` (default `127.0.0.1:0`).
-    pub fn run<F, Fut>(name: &str, handler: F)
-    where
-        F: Fn(TcpStream) -> Fut + 'static,
-        Fut: Future<Output = ()> + 'static,
-    {
+    /// The address to listen on: `--addr` (default `127.0.0.1:0`), which
+    /// must be a loopback address.
+    pub fn addr_arg(name: &str) -> SocketAddr {
         let mut addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -51,6 +50,23 @@ pub mod server {
             }
         }
         assert!(addr.ip().is_loopback(), "{name}: loopback addresses only");
+        addr
+    }
+
+    /// Tells `bench-e2e` where the server listens (its first line out).
+    pub fn announce(addr: SocketAddr) {
+        let mut out = std::io::stdout();
+        writeln!(out, "LISTENING {addr}").unwrap();
+        out.flush().unwrap();
+    }
+
+    /// Serves `handler` on `--addr` (default `127.0.0.1:0`).
+    pub fn run<F, Fut>(name: &str, handler: F)
+    where
+        F: Fn(TcpStream) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let addr = addr_arg(name);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -58,9 +74,7 @@ pub mod server {
         let local = tokio::task::LocalSet::new();
         local.block_on(&runtime, async move {
             let listener = TcpListener::bind(addr).await.expect("bind");
-            let mut out = std::io::stdout();
-            writeln!(out, "LISTENING {}", listener.local_addr().unwrap()).unwrap();
-            out.flush().unwrap();
+            announce(listener.local_addr().unwrap());
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
