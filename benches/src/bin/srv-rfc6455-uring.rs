@@ -16,6 +16,13 @@
 //!   buffer of this task's before each write (one copy of every frame;
 //!   payloads of a few KiB and more are queued by reference in the core,
 //!   so this is the only copy of them on the way out).
+//!
+//! `RFC6455_URING_OUTPUT=borrow` measures what an owned view of the output
+//! would save: the write then points the kernel at the core's own output
+//! (a `writev` of the slices), which is sound here only because each write
+//! is awaited to completion at once and the connection is not touched (nor
+//! the task dropped) meanwhile: an invariant of this loop that the core's
+//! API cannot express, hence not the default.
 
 use std::io::{self, IoSlice};
 use std::pin::{Pin, pin};
@@ -38,8 +45,22 @@ const WRITE_SLICES: usize = 16;
 /// The room for the request head during the opening handshake.
 const HANDSHAKE_READ: usize = 4096;
 
+/// How the output reaches the kernel (see the module documentation).
+#[derive(Clone, Copy, PartialEq)]
+enum Output {
+    /// Copied into a buffer the write owns (the default).
+    Copy,
+    /// The core's own slices, borrowed for the write (an experiment).
+    Borrow,
+}
+
 fn main() {
     let addr = rfc6455_benches::server::addr_arg("srv-rfc6455-uring");
+    let output = match std::env::var("RFC6455_URING_OUTPUT").as_deref() {
+        Ok("borrow") => Output::Borrow,
+        Ok("copy") | Err(_) => Output::Copy,
+        Ok(other) => panic!("RFC6455_URING_OUTPUT={other:?}: copy or borrow"),
+    };
     let mut runtime = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
         .enable_timer()
         .build()
@@ -53,13 +74,13 @@ fn main() {
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            monoio::spawn(serve(stream));
+            monoio::spawn(serve(stream, output));
         }
     });
 }
 
 /// One connection: the handshake, then the echo until the end.
-async fn serve(mut stream: TcpStream) {
+async fn serve(mut stream: TcpStream, output: Output) {
     let config = Config::default();
     let handshake = handshake(&mut stream, &config);
     let Ok(Some(mut conn)) = monoio::time::timeout(config.handshake_timeout, handshake).await
@@ -68,7 +89,7 @@ async fn serve(mut stream: TcpStream) {
     };
     // Large payloads are queued by reference; `write_out` gathers them.
     conn.set_vectored_output(true);
-    let mut out = Vec::new();
+    let mut out = WriteBuf::default();
     let mut timer = None;
     loop {
         let ended = loop {
@@ -82,7 +103,7 @@ async fn serve(mut stream: TcpStream) {
             }
         };
         let written;
-        (written, out) = write_out(&mut stream, &mut conn, out).await;
+        (written, out) = write_out(&mut stream, &mut conn, out, output).await;
         if ended || written.is_err() {
             let _ = stream.shutdown().await;
             return;
@@ -140,24 +161,49 @@ async fn handshake(stream: &mut TcpStream, config: &Config) -> Option<Connection
     }
 }
 
-/// Writes all of the connection's pending output, through `out`: the
-/// core's output is copied into it (io_uring must own the buffer while
-/// the kernel reads it), then written with one `send` per batch of at
-/// most [`WRITE_SLICES`] slices. Returns `out` for the next time.
+/// What a connection writes from: the owned buffers handed to io_uring
+/// and back, kept from one write to the next.
+#[derive(Default)]
+struct WriteBuf {
+    /// The copy of the output ([`Output::Copy`]).
+    bytes: Vec<u8>,
+    /// The slices of the core's output ([`Output::Borrow`]).
+    iovecs: Vec<libc::iovec>,
+}
+
+/// Writes all of the connection's pending output, at most
+/// [`WRITE_SLICES`] slices of it per write: copied into `out` (io_uring
+/// must own the buffer while the kernel reads it) or, with
+/// [`Output::Borrow`], pointed at. Returns `out` for the next time.
 async fn write_out(
     stream: &mut TcpStream,
     conn: &mut Connection,
-    mut out: Vec<u8>,
-) -> (io::Result<()>, Vec<u8>) {
+    mut out: WriteBuf,
+    output: Output,
+) -> (io::Result<()>, WriteBuf) {
     while conn.pending_output_len() > 0 {
-        out.clear();
         let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
         let n = conn.pending_output_vectored(&mut slices);
-        for slice in &slices[..n] {
-            out.extend_from_slice(slice);
-        }
-        let written;
-        (written, out) = stream.write(out).await;
+        let written = if output == Output::Borrow {
+            out.iovecs.clear();
+            out.iovecs.extend(slices[..n].iter().map(|s| libc::iovec {
+                iov_base: s.as_ptr().cast_mut().cast(),
+                iov_len: s.len(),
+            }));
+            // The slices stay valid until the write completes: it is
+            // awaited here, and `conn` is not used before it has.
+            let written;
+            (written, out.iovecs) = stream.writev(out.iovecs).await;
+            written
+        } else {
+            out.bytes.clear();
+            for slice in &slices[..n] {
+                out.bytes.extend_from_slice(slice);
+            }
+            let written;
+            (written, out.bytes) = stream.write(out.bytes).await;
+            written
+        };
         match written {
             Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), out),
             Ok(n) => conn.consume_output(n),
