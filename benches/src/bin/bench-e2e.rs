@@ -23,6 +23,9 @@
 //!           [--attach-libs a,b]]
 //! ```
 //! Results are appended as JSON lines to `--out` and summarised on stdout.
+//! `--libs` names servers by their binaries (`srv-NAME` next to this one),
+//! so servers outside the default set run too: `rfc6455-uring` (the
+//! io_uring experiment of issue 16, item 3), `rfc6455-keepalive`.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
