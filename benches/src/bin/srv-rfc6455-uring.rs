@@ -61,7 +61,19 @@ fn main() {
         Ok("copy") | Err(_) => Output::Copy,
         Ok(other) => panic!("RFC6455_URING_OUTPUT={other:?}: copy or borrow"),
     };
+    let mut ring = io_uring::IoUring::builder();
+    match std::env::var("RFC6455_URING_SETUP").as_deref() {
+        // Completions are run only when the thread asks for them (in
+        // `io_uring_enter`), not by interrupting it: for one thread that
+        // owns its ring (Linux 6.1+).
+        Ok("defer") => {
+            ring.setup_single_issuer().setup_defer_taskrun();
+        }
+        Ok("") | Err(_) => {}
+        Ok(other) => panic!("RFC6455_URING_SETUP={other:?}: defer or nothing"),
+    }
     let mut runtime = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+        .uring_builder(ring)
         .enable_timer()
         .build()
         .expect("io_uring runtime (io_uring_setup failed?)");
