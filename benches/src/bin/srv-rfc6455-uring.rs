@@ -22,7 +22,9 @@
 //! (a `writev` of the slices), which is sound here only because each write
 //! is awaited to completion at once and the connection is not touched (nor
 //! the task dropped) meanwhile: an invariant of this loop that the core's
-//! API cannot express, hence not the default.
+//! API cannot express, hence not the default. `RFC6455_URING_SETUP=defer`
+//! sets the ring up for one thread (single issuer, deferred task run).
+//! BENCHMARKS.md, "io_uring (issue 16 item 3)", has the figures.
 
 use std::io::{self, IoSlice};
 use std::pin::{Pin, pin};
