@@ -30,7 +30,8 @@ pub mod server {
     //! task per connection. One tokio worker thread (`current_thread`
     //! runtime) by default; `--threads N` serves on a multi-threaded
     //! runtime with N workers instead. The server prints `LISTENING <addr>`
-    //! once it accepts.
+    //! once it accepts. (`srv-rfc6455-uring` runs its own runtime and
+    //! shares only [`args`] and [`announce`].)
 
     use std::future::Future;
     use std::io::Write;
@@ -38,30 +39,53 @@ pub mod server {
 
     use tokio::net::{TcpListener, TcpStream};
 
-    /// Serves `handler` on `--addr` (default `127.0.0.1:0`), on
-    /// `--threads` worker threads (default 1).
+    /// The command line every server takes.
+    pub struct Args {
+        /// `--addr` (default `127.0.0.1:0`), a loopback address.
+        pub addr: SocketAddr,
+        /// `--threads` (default 1): worker threads.
+        pub threads: usize,
+    }
+
+    /// Parses the command line of server `name`.
+    pub fn args(name: &str) -> Args {
+        let mut parsed = Args {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            threads: 1,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = || {
+                args.next()
+                    .unwrap_or_else(|| panic!("{name}: {arg} needs a value"))
+            };
+            match arg.as_str() {
+                "--addr" => parsed.addr = value().parse().expect("--addr"),
+                "--threads" => parsed.threads = value().parse().expect("--threads"),
+                other => panic!("{name}: unknown argument {other:?}"),
+            }
+        }
+        assert!(
+            parsed.addr.ip().is_loopback(),
+            "{name}: loopback addresses only"
+        );
+        parsed
+    }
+
+    /// Tells `bench-e2e` where the server listens (its first line out).
+    pub fn announce(addr: SocketAddr) {
+        let mut out = std::io::stdout();
+        writeln!(out, "LISTENING {addr}").unwrap();
+        out.flush().unwrap();
+    }
+
+    /// Serves `handler` on `--addr`, on `--threads` worker threads.
     pub fn run<F, Fut>(name: &str, handler: F)
     where
         F: Fn(TcpStream) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let mut addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let mut threads = 1;
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--addr" => addr = args.next().expect("--addr value").parse().expect("--addr"),
-                "--threads" => {
-                    threads = args
-                        .next()
-                        .expect("--threads value")
-                        .parse()
-                        .expect("--threads")
-                }
-                other => panic!("{name}: unknown argument {other:?}"),
-            }
-        }
-        assert!(addr.ip().is_loopback(), "{name}: loopback addresses only");
+        let Args { addr, threads } = args(name);
         if threads > 1 {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(threads)
@@ -93,9 +117,7 @@ pub mod server {
         F: Fn(TcpStream) -> Fut,
     {
         let listener = TcpListener::bind(addr).await.expect("bind");
-        let mut out = std::io::stdout();
-        writeln!(out, "LISTENING {}", listener.local_addr().unwrap()).unwrap();
-        out.flush().unwrap();
+        announce(listener.local_addr().unwrap());
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;

@@ -30,6 +30,9 @@
 //! soon as the echo is back: many connections at a few messages per second,
 //! as a real deployment has.
 //! Results are appended as JSON lines to `--out` and summarised on stdout.
+//! `--libs` names servers by their binaries (`srv-NAME` next to this one),
+//! so servers outside the default set run too: `rfc6455-uring` (the
+//! io_uring experiment of issue 16, item 3), `rfc6455-keepalive`.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
