@@ -11,6 +11,7 @@ pub mod deflate_load;
 pub mod echo;
 pub mod frames;
 pub mod handshake;
+pub mod load;
 pub mod mem;
 
 pub use frames::{Kind, SIZES};

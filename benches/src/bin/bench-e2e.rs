@@ -39,9 +39,10 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use rfc6455_benches::LIBS;
-use rfc6455_benches::deflate_load::{self, DEFLATE_LIBS, DEFLATE_WORKLOADS, DeflateEcho, Mode};
-use rfc6455_benches::frames::{Kind, payload, put_header, xor_mask};
+use rfc6455_benches::deflate_load::{self, DEFLATE_LIBS, DEFLATE_WORKLOADS, Mode};
+use rfc6455_benches::frames::{put_header, xor_mask};
 use rfc6455_benches::handshake::client_connect;
+use rfc6455_benches::load::{Load, PlainEcho, open_deflate};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -280,65 +281,6 @@ async fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// One plain binary message, its masked frame built once (one key per
-/// connection: servers cannot tell) and the echo expected.
-struct PlainEcho {
-    frame: Vec<u8>,
-    expected: Vec<u8>,
-    buf: Vec<u8>,
-}
-
-impl PlainEcho {
-    fn new(id: u64, size: usize) -> PlainEcho {
-        let data = payload(Kind::Binary, size);
-        let key = rfc6455_benches::frames::key(id + 7);
-        let mut frame = Vec::with_capacity(size + 14);
-        put_header(&mut frame, Kind::Binary.opcode(), size, Some(key));
-        let start = frame.len();
-        frame.extend_from_slice(&data);
-        xor_mask(&mut frame[start..], key);
-        let mut expected = Vec::with_capacity(size + 10);
-        put_header(&mut expected, Kind::Binary.opcode(), size, None);
-        expected.extend_from_slice(&data);
-        let buf = vec![0u8; expected.len()];
-        PlainEcho {
-            frame,
-            expected,
-            buf,
-        }
-    }
-
-    async fn round_trip(&mut self, stream: &mut TcpStream) -> Result<u64, String> {
-        stream
-            .write_all(&self.frame)
-            .await
-            .map_err(|e| e.to_string())?;
-        stream
-            .read_exact(&mut self.buf)
-            .await
-            .map_err(|e| e.to_string())?;
-        if self.buf != self.expected {
-            return Err("wrong echo".into());
-        }
-        Ok((self.frame.len() + self.buf.len()) as u64)
-    }
-}
-
-/// What one connection sends and checks.
-enum Load {
-    Plain(PlainEcho),
-    Deflate(Box<DeflateEcho>),
-}
-
-impl Load {
-    async fn round_trip(&mut self, stream: &mut TcpStream) -> Result<u64, String> {
-        match self {
-            Load::Plain(p) => p.round_trip(stream).await,
-            Load::Deflate(d) => d.round_trip(stream).await,
-        }
-    }
-}
-
 /// One connection of the load: send, wait for the whole echo, check, repeat.
 async fn echo_loop(
     mut stream: TcpStream,
@@ -421,28 +363,6 @@ async fn open_all(addr: SocketAddr, conns: usize, limit: usize) -> Result<Vec<Tc
         }
     }
     Ok(streams)
-}
-
-/// The connections of a deflate workload, with the server's agreement
-/// checked on each, and their loads.
-async fn open_deflate(
-    addr: SocketAddr,
-    conns: usize,
-    mode: Mode,
-    messages: Arc<Vec<Vec<u8>>>,
-) -> Result<Vec<(TcpStream, Load)>, String> {
-    let mut out = Vec::with_capacity(conns);
-    for id in 0..conns as u64 {
-        let connect =
-            tokio::time::timeout(Duration::from_secs(10), deflate_load::connect(addr, mode));
-        let (stream, agreed, leftover) = connect
-            .await
-            .map_err(|_| "connect: timed out".to_owned())?
-            .map_err(|e| format!("connect: {e}"))?;
-        let load = DeflateEcho::new(id, agreed, messages.clone(), leftover);
-        out.push((stream, Load::Deflate(Box::new(load))));
-    }
-    Ok(out)
 }
 
 async fn run_workload(
