@@ -44,7 +44,7 @@ per_iteration() { # messages per iteration, as in frames::messages_per_iteration
 }
 
 if has callgrind; then
-    libs="rfc6455 rfc6455-tokio tokio-tungstenite fastwebsockets tokio-websockets sockudo-ws"
+    libs="rfc6455 rfc6455-tokio tokio-tungstenite fastwebsockets tokio-websockets sockudo-ws yawc"
     cases="decode:binary:16 decode:binary:125 decode:binary:1024 decode:binary:65536
            decode:text:125 decode:text:1024 decode:text:65536
            encode_server:binary:16 encode_server:binary:1024 encode_server:binary:65536

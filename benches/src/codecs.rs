@@ -26,7 +26,7 @@ pub type MakeDecoder = fn(Vec<u8>) -> Decoder;
 pub type MakeEncoder = fn(Side, Kind, Bytes) -> Encoder;
 
 /// The decoders: library name, constructor over the input bytes.
-pub const DECODERS: [(&str, MakeDecoder); 7] = [
+pub const DECODERS: [(&str, MakeDecoder); 8] = [
     ("rfc6455", |i| Box::new(rfc6455_decode(i, true))),
     ("rfc6455-slice", |i| Box::new(rfc6455_decode(i, false))),
     ("rfc6455-tokio", |i| Box::new(rfc6455_tokio_decode(i))),
@@ -34,10 +34,11 @@ pub const DECODERS: [(&str, MakeDecoder); 7] = [
     ("fastwebsockets", |i| Box::new(fastwebsockets_decode(i))),
     ("tokio-websockets", |i| Box::new(tokio_websockets_decode(i))),
     ("sockudo-ws", |i| Box::new(sockudo_decode(i))),
+    ("yawc", |i| Box::new(yawc_decode(i))),
 ];
 
 /// The encoders: library name, constructor over (side, kind, payload).
-pub const ENCODERS: [(&str, MakeEncoder); 6] = [
+pub const ENCODERS: [(&str, MakeEncoder); 7] = [
     ("rfc6455", |s, k, p| Box::new(rfc6455_encode(s, k, p))),
     ("rfc6455-tokio", |s, k, p| {
         Box::new(rfc6455_tokio_encode(s, k, p))
@@ -52,6 +53,7 @@ pub const ENCODERS: [(&str, MakeEncoder); 6] = [
         Box::new(tokio_websockets_encode(s, k, p))
     }),
     ("sockudo-ws", |s, k, p| Box::new(sockudo_encode(s, k, p))),
+    ("yawc", |s, k, p| Box::new(yawc_encode(s, k, p))),
 ];
 
 /// The sans-IO core, as an adapter drives it: read into the connection's
@@ -337,6 +339,51 @@ fn sockudo_encode(side: Side, kind: Kind, p: Bytes) -> impl FnMut(usize) {
                     Kind::Text => Message::Text(p.clone()),
                 };
                 ws.send(msg).await.expect("send");
+            }
+        })
+    }
+}
+
+/// yawc as its echo server runs it: UTF-8 of text checked, no compression.
+fn yawc_options() -> yawc::Options {
+    yawc::Options::default().with_utf8().without_compression()
+}
+
+fn yawc_role(side: Side) -> yawc::Role {
+    match side {
+        Side::Server => yawc::Role::Server,
+        Side::Client => yawc::Role::Client,
+    }
+}
+
+fn yawc_decode(input: Vec<u8>) -> impl FnMut(usize) -> usize {
+    let stream = MemStream::new(input);
+    let mut ws = yawc::WebSocket::from_stream(stream, yawc::Role::Server, yawc_options())
+        .expect("yawc stream");
+    move |n| {
+        block_on(async {
+            let mut bytes = 0;
+            for _ in 0..n {
+                let frame = ws.next().await.expect("eof");
+                bytes += frame.payload().len();
+                black_box(&frame);
+            }
+            bytes
+        })
+    }
+}
+
+fn yawc_encode(side: Side, kind: Kind, p: Bytes) -> impl FnMut(usize) {
+    let mut ws = yawc::WebSocket::from_stream(MemStream::sink(), yawc_role(side), yawc_options())
+        .expect("yawc stream");
+    move |n| {
+        block_on(async {
+            for _ in 0..n {
+                let frame = match kind {
+                    Kind::Binary => yawc::Frame::binary(p.clone()),
+                    Kind::Text => yawc::Frame::text(p.clone()),
+                };
+                ws.send(frame).await.expect("send");
             }
         })
     }

@@ -9,29 +9,32 @@ use tokio::net::TcpStream;
 
 /// rfc6455's tokio adapter.
 pub async fn rfc6455(stream: TcpStream) {
-    use rfc6455::Config;
-    use rfc6455::handshake::Accept;
-    let Ok(mut ws) =
-        rfc6455::tokio::accept_with_config(stream, Config::default(), |_| Ok(Accept::new())).await
-    else {
-        return;
-    };
-    while let Ok(message) = ws.read().await {
-        if ws.send(message).await.is_err() {
-            return;
-        }
-    }
+    rfc6455_with(stream, rfc6455::Config::default()).await
 }
 
 /// rfc6455 with keepalive pings on (every 20 s, giving up after 20 s, as
 /// Python's websockets does by default): what an armed timer costs an
 /// idle connection.
 pub async fn rfc6455_keepalive(stream: TcpStream) {
-    use rfc6455::Config;
+    let twenty = std::time::Duration::from_secs(20);
+    rfc6455_with(
+        stream,
+        rfc6455::Config::default().keepalive(Some(twenty), twenty),
+    )
+    .await
+}
+
+/// rfc6455 accepting permessage-deflate when offered, with the library's
+/// defaults (a client's `*_no_context_takeover` is honoured) at level
+/// [`deflate_level`].
+pub async fn rfc6455_deflate(stream: TcpStream) {
+    use rfc6455::deflate::DeflateConfig;
+    let deflate = DeflateConfig::default().compression_level(deflate_level());
+    rfc6455_with(stream, rfc6455::Config::default().deflate(deflate)).await
+}
+
+async fn rfc6455_with(stream: TcpStream, config: rfc6455::Config) {
     use rfc6455::handshake::Accept;
-    use std::time::Duration;
-    let twenty = Duration::from_secs(20);
-    let config = Config::default().keepalive(Some(twenty), twenty);
     let Ok(mut ws) =
         rfc6455::tokio::accept_with_config(stream, config, |_| Ok(Accept::new())).await
     else {
@@ -69,6 +72,17 @@ pub async fn tcp_only(mut stream: TcpStream) {
             Ok(_) | Err(_) => return,
         }
     }
+}
+
+/// The DEFLATE level every server with compression on uses:
+/// `BENCH_DEFLATE_LEVEL` (0–9), 3 if unset (rfc6455's default; yawc's and
+/// sockudo-ws's is 6). One level for all, so that the wire sizes compare.
+pub fn deflate_level() -> u32 {
+    std::env::var("BENCH_DEFLATE_LEVEL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .min(9)
 }
 
 /// tokio-tungstenite.
@@ -121,31 +135,101 @@ pub async fn tokio_websockets(stream: TcpStream) {
 /// example. Heartbeat pings and the idle timeout are off, like the other
 /// libraries' defaults.
 pub async fn sockudo_ws(mut stream: TcpStream) {
-    use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
-    use sockudo_ws::protocol::Message;
-    use sockudo_ws::{Config, WebSocketStream};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use sockudo_ws::handshake::{build_response, generate_accept_key};
+    use tokio::io::AsyncWriteExt;
+    let Some((key, _)) = sockudo_request(&mut stream).await else {
+        return;
+    };
+    let response = build_response(&generate_accept_key(&key), None, None);
+    if stream.write_all(&response).await.is_err() {
+        return;
+    }
+    sockudo_echo(sockudo_ws::WebSocketStream::server(
+        stream,
+        sockudo_config(),
+    ))
+    .await
+}
+
+/// sockudo-ws with permessage-deflate (its default `permessage-deflate`
+/// feature): the offer negotiated by `negotiate_server_deflate` against its
+/// default `DeflateConfig` at level [`deflate_level`] (a client's
+/// `*_no_context_takeover` is honoured), then a `CompressedWebSocketStream`,
+/// as its axum integration does.
+pub async fn sockudo_ws_deflate(mut stream: TcpStream) {
+    use sockudo_ws::deflate::{DeflateConfig, negotiate_server_deflate};
+    use sockudo_ws::handshake::{build_response, generate_accept_key};
+    use tokio::io::AsyncWriteExt;
+    let Some((key, offers)) = sockudo_request(&mut stream).await else {
+        return;
+    };
+    let policy = DeflateConfig {
+        compression_level: deflate_level(),
+        ..DeflateConfig::default()
+    };
+    let agreed = offers.and_then(|o| negotiate_server_deflate(&o, &policy));
+    let header = agreed.as_ref().map(|a| a.to_response_header());
+    let response = build_response(&generate_accept_key(&key), None, header.as_deref());
+    if stream.write_all(&response).await.is_err() {
+        return;
+    }
+    match agreed {
+        Some(agreed) => {
+            let ws = sockudo_ws::CompressedWebSocketStream::server(
+                stream,
+                sockudo_config(),
+                agreed.config,
+            );
+            sockudo_echo(ws).await
+        }
+        None => {
+            sockudo_echo(sockudo_ws::WebSocketStream::server(
+                stream,
+                sockudo_config(),
+            ))
+            .await
+        }
+    }
+}
+
+fn sockudo_config() -> sockudo_ws::Config {
+    sockudo_ws::Config::builder()
+        .auto_ping(false)
+        .idle_timeout(0)
+        .build()
+}
+
+/// Reads the upgrade request with sockudo-ws's parser: the key and the
+/// `Sec-WebSocket-Extensions` value, or `None` if the request is bad.
+async fn sockudo_request(stream: &mut TcpStream) -> Option<(String, Option<String>)> {
+    use sockudo_ws::handshake::parse_request;
+    use tokio::io::AsyncReadExt;
     let mut buf = bytes::BytesMut::with_capacity(4096);
     loop {
         match stream.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(_) => {}
         }
         match parse_request(&buf) {
             Ok(Some((request, _))) => {
-                let response = build_response(&generate_accept_key(request.key), None, None);
-                if stream.write_all(&response).await.is_err() {
-                    return;
-                }
-                break;
+                return Some((
+                    request.key.to_owned(),
+                    request.extensions.map(str::to_owned),
+                ));
             }
             Ok(None) => {}
-            Err(_) => return,
+            Err(_) => return None,
         }
     }
-    drop(buf);
-    let config = Config::builder().auto_ping(false).idle_timeout(0).build();
-    let mut ws = WebSocketStream::server(stream, config);
+}
+
+async fn sockudo_echo<W>(mut ws: W)
+where
+    W: futures_util::Stream<Item = sockudo_ws::Result<sockudo_ws::Message>>
+        + futures_util::Sink<sockudo_ws::Message>
+        + Unpin,
+{
+    use sockudo_ws::Message;
     while let Some(Ok(message)) = ws.next().await {
         match message {
             Message::Text(_) | Message::Binary(_) => {}
@@ -153,6 +237,66 @@ pub async fn sockudo_ws(mut stream: TcpStream) {
             _ => continue,
         }
         if ws.send(message).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// yawc, upgraded through hyper as in its own echo server example, with
+/// UTF-8 validation of text on (`with_utf8`; RFC 6455 §8.1 requires it and
+/// the other servers do it) and compression off.
+pub async fn yawc(stream: TcpStream) {
+    yawc_with(
+        stream,
+        yawc::Options::default().with_utf8().without_compression(),
+    )
+    .await
+}
+
+/// yawc with compression on at level [`deflate_level`]: it accepts a
+/// client's permessage-deflate offer, `*_no_context_takeover` included.
+pub async fn yawc_deflate(stream: TcpStream) {
+    let level = yawc::CompressionLevel::new(deflate_level());
+    yawc_with(
+        stream,
+        yawc::Options::default()
+            .with_utf8()
+            .with_compression_level(level),
+    )
+    .await
+}
+
+async fn yawc_with(stream: TcpStream, options: yawc::Options) {
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+        let upgrade = yawc::WebSocket::upgrade_with_options(&mut request, options.clone());
+        async move {
+            let (response, upgrade) = upgrade?;
+            tokio::spawn(async move {
+                if let Ok(ws) = upgrade.await {
+                    yawc_echo(ws).await
+                }
+            });
+            Ok::<_, yawc::WebSocketError>(response)
+        }
+    });
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let _ = http1::Builder::new()
+        .serve_connection(io, service)
+        .with_upgrades()
+        .await;
+}
+
+async fn yawc_echo(mut ws: yawc::WebSocket<yawc::HttpStream>) {
+    use yawc::OpCode;
+    while let Some(frame) = ws.next().await {
+        match frame.opcode() {
+            OpCode::Text | OpCode::Binary => {}
+            OpCode::Close => return,
+            _ => continue,
+        }
+        if ws.send(frame).await.is_err() {
             return;
         }
     }

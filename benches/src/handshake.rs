@@ -95,7 +95,7 @@ mod tests {
     fn rfc_sample_accept_key() {
         assert_eq!(
             super::accept_key(super::CLIENT_KEY),
-            "s3pPLMBiTxaGeKPyMHjO6sYZzoo="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
 }

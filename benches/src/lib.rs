@@ -7,9 +7,11 @@
 
 pub mod codecs;
 pub mod deflate;
+pub mod deflate_load;
 pub mod echo;
 pub mod frames;
 pub mod handshake;
+pub mod load;
 pub mod mem;
 
 pub use frames::{Kind, SIZES};
@@ -17,12 +19,13 @@ pub use mem::{MemStream, READ_CHUNK, WRITE_CHUNK, block_on};
 
 /// The libraries compared, in the order used by every table. The first is
 /// ours; ratios are "ours / peer".
-pub const LIBS: [&str; 5] = [
+pub const LIBS: [&str; 6] = [
     "rfc6455",
     "tokio-tungstenite",
     "fastwebsockets",
     "tokio-websockets",
     "sockudo-ws",
+    "yawc",
 ];
 
 pub mod server {

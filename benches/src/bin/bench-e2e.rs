@@ -13,13 +13,19 @@
 //! per message (sum over the server's threads of `/proc/<pid>/task/*/schedstat`,
 //! nanosecond resolution; `/proc/<pid>/stat` utime+stime is recorded too).
 //!
+//! With `--deflate takeover|no-takeover`, permessage-deflate end to end
+//! (see [`rfc6455_benches::deflate_load`]): the `*-deflate` servers, text
+//! workloads, each message compressed by the client and every echo
+//! inflated and checked; the bytes on the wire per message are reported
+//! too. `BENCH_DEFLATE_LEVEL` (inherited by the servers) sets their level.
+//!
 //! Idle memory: a fresh server, `VmRSS` before and after opening N idle
 //! connections (handshake done, nothing sent), per connection.
 //!
 //! ```text
 //! bench-e2e [--quick] [--rounds N] [--secs S] [--warmup S] [--libs a,b]
 //!           [--workloads 100x20B,...] [--idle N] [--no-e2e] [--no-idle]
-//!           [--out results.jsonl] [--attach 'perf record -p {pid} -o {lib}-{workload}.data'
+//!           [--deflate takeover|no-takeover] [--out results.jsonl] [--attach 'perf record -p {pid} -o {lib}-{workload}.data'
 //!           [--attach-libs a,b]] [--server-threads N] [--client-threads N] [--rate R]
 //! ```
 //! `--workloads` also takes shapes by their numbers (`10000x16B`,
@@ -43,8 +49,10 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use rfc6455_benches::LIBS;
-use rfc6455_benches::frames::{Kind, payload, put_header, xor_mask};
+use rfc6455_benches::deflate_load::{self, DEFLATE_LIBS, DEFLATE_WORKLOADS, Mode};
+use rfc6455_benches::frames::{put_header, xor_mask};
 use rfc6455_benches::handshake::client_connect;
+use rfc6455_benches::load::{Load, Pace, PlainEcho, open_deflate};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -78,6 +86,7 @@ struct Args {
     out: Option<String>,
     attach: Option<String>,
     attach_libs: Option<Vec<String>>,
+    deflate: Option<Mode>,
     server_threads: Option<usize>,
     client_threads: usize,
     rate: Option<f64>,
@@ -96,10 +105,12 @@ fn parse_args() -> Args {
         out: None,
         attach: None,
         attach_libs: None,
+        deflate: None,
         server_threads: None,
         client_threads: 1,
         rate: None,
     };
+    let (mut libs_given, mut workloads_given) = (false, false);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -116,8 +127,12 @@ fn parse_args() -> Args {
             "--rounds" => a.rounds = value().parse().expect("--rounds"),
             "--secs" => a.secs = value().parse().expect("--secs"),
             "--warmup" => a.warmup = value().parse().expect("--warmup"),
-            "--libs" => a.libs = value().split(',').map(str::to_owned).collect(),
+            "--libs" => {
+                a.libs = value().split(',').map(str::to_owned).collect();
+                libs_given = true;
+            }
             "--workloads" => {
+                workloads_given = true;
                 a.workloads = value().split(',').map(workload).collect();
             }
             "--idle" => a.idle = value().parse().expect("--idle"),
@@ -133,8 +148,24 @@ fn parse_args() -> Args {
             "--attach-libs" => {
                 a.attach_libs = Some(value().split(',').map(str::to_owned).collect())
             }
+            "--deflate" => {
+                let v = value();
+                a.deflate = Some(
+                    Mode::parse(&v)
+                        .unwrap_or_else(|| panic!("--deflate takeover|no-takeover, not {v:?}")),
+                );
+            }
             other => panic!("unknown argument {other:?}"),
         }
+    }
+    if a.deflate.is_some() {
+        if !libs_given {
+            a.libs = DEFLATE_LIBS.iter().map(|s| s.to_string()).collect();
+        }
+        if !workloads_given {
+            a.workloads = DEFLATE_WORKLOADS.to_vec();
+        }
+        a.idle_on = false;
     }
     a
 }
@@ -145,6 +176,7 @@ fn workload(name: &str) -> (&'static str, usize, usize) {
     if let Some(&known) = WORKLOADS
         .iter()
         .chain(&EXTRA_WORKLOADS)
+        .chain(&DEFLATE_WORKLOADS)
         .find(|w| w.0 == name)
     {
         return known;
@@ -277,6 +309,8 @@ struct Flags {
 struct ConnResult {
     count: u64,
     latencies: Vec<u32>,
+    /// WebSocket bytes sent + received over the measured messages.
+    wire_bytes: u64,
     error: Option<String>,
 }
 
@@ -289,45 +323,17 @@ async fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// When each connection sends: as soon as its echo is back, or paced.
-#[derive(Clone, Copy)]
-struct Pace {
-    /// Messages per second per connection, if paced.
-    rate: Option<f64>,
-    /// How many connections share the load (their phases spread evenly).
-    conns: usize,
-}
-
 /// One connection of the load: send, wait for the whole echo, check, repeat
 /// (at once, or at the next tick of its pace).
 async fn echo_loop(
     mut stream: TcpStream,
     id: u64,
-    size: usize,
+    mut load: Load,
     pace: Pace,
     flags: Arc<Flags>,
 ) -> ConnResult {
     let mut result = ConnResult::default();
-    let data = payload(Kind::Binary, size);
-    // One key per connection (servers cannot tell), so the frame is built once.
-    let key = rfc6455_benches::frames::key(id + 7);
-    let mut frame = Vec::with_capacity(size + 14);
-    put_header(&mut frame, Kind::Binary.opcode(), size, Some(key));
-    let start = frame.len();
-    frame.extend_from_slice(&data);
-    xor_mask(&mut frame[start..], key);
-    let mut expected = Vec::with_capacity(size + 10);
-    put_header(&mut expected, Kind::Binary.opcode(), size, None);
-    expected.extend_from_slice(&data);
-    let mut buf = vec![0u8; expected.len()];
-    let mut ticks = pace.rate.map(|rate| {
-        let period = Duration::from_secs_f64(1.0 / rate);
-        let phase = period.mul_f64(id as f64 / pace.conns as f64);
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + phase, period);
-        // A late message is sent at once and the rest keep their times.
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        ticks
-    });
+    let mut ticks = pace.ticks(id);
     while !flags.stop.load(Relaxed) {
         if let Some(ticks) = ticks.as_mut() {
             ticks.tick().await;
@@ -336,12 +342,10 @@ async fn echo_loop(
             }
         }
         let start = Instant::now();
-        let io = async {
-            stream.write_all(&frame).await?;
-            stream.read_exact(&mut buf).await
-        };
-        match tokio::time::timeout(Duration::from_secs(10), io).await {
-            Ok(Ok(_)) => {}
+        let wire = match tokio::time::timeout(Duration::from_secs(10), load.round_trip(&mut stream))
+            .await
+        {
+            Ok(Ok(wire)) => wire,
             Ok(Err(e)) => {
                 result.error = Some(format!("conn {id}: {e}"));
                 return result;
@@ -350,14 +354,11 @@ async fn echo_loop(
                 result.error = Some(format!("conn {id}: no echo within 10 s"));
                 return result;
             }
-        }
+        };
         let elapsed = start.elapsed();
-        if buf != expected {
-            result.error = Some(format!("conn {id}: wrong echo"));
-            return result;
-        }
         if flags.measuring.load(Relaxed) {
             result.count += 1;
+            result.wire_bytes += wire;
             result
                 .latencies
                 .push(elapsed.as_nanos().min(u32::MAX as u128) as u32);
@@ -388,6 +389,7 @@ struct RunResult {
     cpu_ns_per_msg: f64,
     cpu_stat_ns_per_msg: f64,
     server_cpu_util: f64,
+    wire_bytes_per_msg: f64,
     errors: usize,
     first_error: Option<String>,
 }
@@ -416,11 +418,21 @@ async fn open_all(addr: SocketAddr, conns: usize, limit: usize) -> Result<Vec<Tc
 
 async fn run_workload(
     server: &Server,
-    conns: usize,
-    size: usize,
+    (name, conns, size): (&str, usize, usize),
     args: &Args,
 ) -> Result<RunResult, String> {
-    let streams = open_all(server.addr, conns, 100).await?;
+    let loads = match args.deflate {
+        None => open_all(server.addr, conns, 100)
+            .await?
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| (s, Load::Plain(PlainEcho::new(i as u64, size))))
+            .collect(),
+        Some(mode) => {
+            let messages = Arc::new(deflate_load::messages(name, size));
+            open_deflate(server.addr, conns, mode, messages).await?
+        }
+    };
     let pace = Pace {
         rate: args.rate,
         conns,
@@ -429,10 +441,10 @@ async fn run_workload(
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
     });
-    let tasks: Vec<_> = streams
+    let tasks: Vec<_> = loads
         .into_iter()
         .enumerate()
-        .map(|(i, s)| tokio::spawn(echo_loop(s, i as u64, size, pace, flags.clone())))
+        .map(|(i, (s, load))| tokio::spawn(echo_loop(s, i as u64, load, pace, flags.clone())))
         .collect();
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let perf = start_perf(server, args, conns, size);
@@ -446,12 +458,14 @@ async fn run_workload(
     stop_perf(perf);
     flags.stop.store(true, Relaxed);
     let mut count = 0;
+    let mut wire_bytes = 0;
     let mut latencies = Vec::new();
     let mut errors = 0;
     let mut first_error = None;
     for t in tasks {
         let r = t.await.map_err(|e| e.to_string())?;
         count += r.count;
+        wire_bytes += r.wire_bytes;
         latencies.extend_from_slice(&r.latencies);
         if let Some(e) = r.error {
             errors += 1;
@@ -474,6 +488,7 @@ async fn run_workload(
         cpu_ns_per_msg: (cpu1 - cpu0) as f64 / count_f,
         cpu_stat_ns_per_msg: (stat1 - stat0) as f64 / count_f,
         server_cpu_util: (cpu1 - cpu0) as f64 / 1e9 / window,
+        wire_bytes_per_msg: wire_bytes as f64 / count_f,
         errors,
         first_error,
     })
@@ -496,6 +511,7 @@ fn start_perf(server: &Server, args: &Args, conns: usize, size: usize) -> Option
     let workload = WORKLOADS
         .iter()
         .chain(&EXTRA_WORKLOADS)
+        .chain(&DEFLATE_WORKLOADS)
         .find(|w| w.1 == conns && w.2 == size)
         .map_or_else(|| format!("{conns}x{size}B"), |w| w.0.to_owned());
     let command = template
@@ -590,12 +606,14 @@ fn main() {
                     None => String::new(),
                 }
             );
+            let deflate = args.deflate.map_or("off", Mode::name);
+            println!("permessage-deflate: {deflate}");
             for &(name, conns, size) in &args.workloads {
                 let mut by_lib: HashMap<String, Vec<RunResult>> = HashMap::new();
                 for round in 0..args.rounds {
                     for k in 0..servers.len() {
                         let server = &servers[(k + round) % servers.len()];
-                        let r = match run_workload(server, conns, size, &args).await {
+                        let r = match run_workload(server, (name, conns, size), &args).await {
                             Ok(r) => r,
                             Err(e) => {
                                 println!("  {name} {}: FAILED {e}", server.lib);
@@ -606,11 +624,12 @@ fn main() {
                             &mut out,
                             format!(
                                 "{{\"type\":\"e2e\",\"workload\":\"{name}\",\"lib\":\"{}\",\"round\":{},\
-                                 \"msgs_per_sec\":{:.1},\"p50_us\":{:.1},\"p99_us\":{:.1},\
+                                 \"deflate\":\"{deflate}\",\"wire_bytes_per_msg\":{:.1},\"msgs_per_sec\":{:.1},\"p50_us\":{:.1},\"p99_us\":{:.1},\
                                  \"cpu_ns_per_msg\":{:.1},\"cpu_stat_ns_per_msg\":{:.1},\
                                  \"server_cpu_util\":{:.3},\"errors\":{}}}",
                                 server.lib,
                                 round + 1,
+                                r.wire_bytes_per_msg,
                                 r.msgs_per_sec,
                                 r.p50_us,
                                 r.p99_us,
@@ -622,7 +641,7 @@ fn main() {
                         );
                         println!(
                             "  {name:<10} r{} {:<18} {:>10.0} msg/s  p50 {:>8.1} µs  p99 {:>8.1} µs  \
-                             cpu {:>7.0} ns/msg (stat {:>7.0})  server cpu {:>4.0}%{}",
+                             cpu {:>7.0} ns/msg (stat {:>7.0})  server cpu {:>4.0}%  wire {:>7.0} B/msg{}",
                             round + 1,
                             server.lib,
                             r.msgs_per_sec,
@@ -631,6 +650,7 @@ fn main() {
                             r.cpu_ns_per_msg,
                             r.cpu_stat_ns_per_msg,
                             r.server_cpu_util * 100.0,
+                            r.wire_bytes_per_msg,
                             match &r.first_error {
                                 Some(e) => format!("  {} error(s), first: {e}", r.errors),
                                 None => String::new(),

@@ -14,13 +14,14 @@ use std::path::Path;
 
 use rfc6455_benches::frames::{Kind, SIZES};
 
-const PEERS: [&str; 4] = [
+const PEERS: [&str; 5] = [
     "tokio-tungstenite",
     "fastwebsockets",
     "tokio-websockets",
     "sockudo-ws",
+    "yawc",
 ];
-const SHORT: [&str; 4] = ["tungstenite", "fastws", "tokio-ws", "sockudo"];
+const SHORT: [&str; 5] = ["tungstenite", "fastws", "tokio-ws", "sockudo", "yawc"];
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.retain(|x| x.is_finite());
