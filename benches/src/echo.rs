@@ -4,39 +4,44 @@
 //! binaries serve them; `sizes` reports how large each handler's future
 //! (the memory a spawned task holds for its whole life) is.
 
+use std::future::Future;
+
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 
 /// rfc6455's tokio adapter.
-pub async fn rfc6455(stream: TcpStream) {
-    rfc6455_with(stream, rfc6455::Config::default()).await
+pub fn rfc6455(stream: TcpStream) -> impl Future<Output = ()> {
+    rfc6455_with(stream, rfc6455::Config::default)
 }
 
 /// rfc6455 with keepalive pings on (every 20 s, giving up after 20 s, as
 /// Python's websockets does by default): what an armed timer costs an
 /// idle connection.
-pub async fn rfc6455_keepalive(stream: TcpStream) {
-    let twenty = std::time::Duration::from_secs(20);
-    rfc6455_with(
-        stream,
-        rfc6455::Config::default().keepalive(Some(twenty), twenty),
-    )
-    .await
+pub fn rfc6455_keepalive(stream: TcpStream) -> impl Future<Output = ()> {
+    rfc6455_with(stream, || {
+        let twenty = std::time::Duration::from_secs(20);
+        rfc6455::Config::default().keepalive(Some(twenty), twenty)
+    })
 }
 
 /// rfc6455 accepting permessage-deflate when offered, with the library's
 /// defaults (a client's `*_no_context_takeover` is honoured) at level
 /// [`deflate_level`].
-pub async fn rfc6455_deflate(stream: TcpStream) {
-    use rfc6455::deflate::DeflateConfig;
-    let deflate = DeflateConfig::default().compression_level(deflate_level());
-    rfc6455_with(stream, rfc6455::Config::default().deflate(deflate)).await
+pub fn rfc6455_deflate(stream: TcpStream) -> impl Future<Output = ()> {
+    rfc6455_with(stream, || {
+        use rfc6455::deflate::DeflateConfig;
+        let deflate = DeflateConfig::default().compression_level(deflate_level());
+        rfc6455::Config::default().deflate(deflate)
+    })
 }
 
-async fn rfc6455_with(stream: TcpStream, config: rfc6455::Config) {
+/// The rfc6455 echo task. The configuration comes from a function called
+/// at the handshake, not as a value: an `async fn`'s arguments stay in its
+/// future for the task's whole life, and a `Config` is 192 bytes.
+async fn rfc6455_with(stream: TcpStream, config: impl FnOnce() -> rfc6455::Config) {
     use rfc6455::handshake::Accept;
     let Ok(mut ws) =
-        rfc6455::tokio::accept_with_config(stream, config, |_| Ok(Accept::new())).await
+        rfc6455::tokio::accept_with_config(stream, config(), |_| Ok(Accept::new())).await
     else {
         return;
     };
