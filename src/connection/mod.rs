@@ -330,7 +330,7 @@ impl Connection {
     /// [`Config::max_frame_size`] + [`Config::max_message_size`] plus twice
     /// the size of one `receive_data` call (or of the room
     /// [`read_buffer`](Self::read_buffer) hands out: at most 64 KiB, or what
-    /// a large frame in progress misses plus 4 KiB), a 14-byte frame header, the
+    /// a large frame in progress misses plus 256 bytes), a 14-byte frame header, the
     /// output queued and, on a connection receiving a stream of large
     /// frames, one spare receive buffer of at most 256 KiB that is reused
     /// frame after frame. Payloads already handed to the application are
