@@ -148,6 +148,7 @@ impl Output {
     /// Gives back all memory if nothing is waiting.
     pub(super) fn release(&mut self) {
         if self.is_empty() {
+            super::spare::give(std::mem::take(&mut self.buf));
             *self = Output {
                 written: self.written,
                 ..Output::default()
