@@ -331,8 +331,9 @@ impl Connection {
     /// [`Config::max_frame_size`] + [`Config::max_message_size`] plus twice
     /// the size of one `receive_data` call (or of the room
     /// [`read_buffer`](Self::read_buffer) hands out: at most 64 KiB, or what
-    /// a large frame in progress misses plus 256 bytes), a 14-byte frame header, the
-    /// output queued and, on a connection receiving a stream of large
+    /// a large frame in progress misses plus 256 bytes), a 14-byte frame
+    /// header (and up to 64 bytes that align the reads of a buffer of 16 KiB
+    /// or more), the output queued and, on a connection receiving a stream of large
     /// frames, one spare receive buffer of at most 256 KiB that is reused
     /// frame after frame. Payloads already handed to the application are
     /// its own and are not counted. Empty buffers larger than a few KiB are
