@@ -411,6 +411,29 @@ fn connection(target: &str, peer: Peer) {
         "invalid-utf8-streamed",
         script(0, 0x81, &bytewise_invalid, &invalid),
     );
+    // Large frames delivered through `read_buffer`/`commit_read` (the
+    // seed's bit 5), as the adapters deliver them: the read that ends a
+    // large frame stops just past it. Fed 16 KiB at a time, and whole.
+    let large = [
+        peer.binary(&[7; 20_000]),
+        peer.text("x"),
+        peer.binary(&[8; 16_384]),
+        peer.ping(b"p"),
+        peer.binary(&[9; 60_000]),
+        peer.close(1000, b""),
+    ]
+    .concat();
+    let by_16k: Vec<Op> = (0..large.len().div_ceil(16 << 10))
+        .flat_map(|_| [Op::Feed(255), Op::Drain(0)])
+        .collect();
+    c.add(
+        "large-frames-read-directly",
+        script(0, 0x21, &by_16k, &large),
+    );
+    c.add(
+        "large-frames-read-directly-whole",
+        script(0, 0x21, &[], &large),
+    );
     let sends = [
         Op::Text(3),
         Op::Binary(5),

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::BufMut;
+
 use rfc6455::frame::{MAX_HEADER_LEN, OpCode};
 use rfc6455::{
     CloseCode, CloseFrame, Config, Connection, Event, Message, MessageKind, Outcome as End,
@@ -31,6 +33,10 @@ pub(super) struct Harness<'a> {
     conn: Connection,
     role: Role,
     config: Config,
+    /// Bytes reach the connection through `read_buffer` and `commit_read`
+    /// (as the adapters deliver them), at most the room each buffer has,
+    /// instead of `receive_data`.
+    direct: bool,
     /// The peer's bytes not yet fed.
     wire: &'a [u8],
     now: Instant,
@@ -113,6 +119,7 @@ impl<'a> Harness<'a> {
         let mut harness = Harness {
             role,
             config,
+            direct: input.seed & 0x20 != 0,
             wire,
             now: Instant::now(),
             head_left,
@@ -221,11 +228,36 @@ impl<'a> Harness<'a> {
     }
 
     fn feed(&mut self, chunk: &[u8]) {
-        let before = self.conn.pending_output().len();
-        self.conn.receive_data(chunk);
-        assert_eq!(self.conn.pending_output().len(), before);
-        if self.state != State::Closed && !chunk.is_empty() {
-            self.undrained += chunk.len();
+        if !self.direct {
+            let before = self.conn.pending_output().len();
+            self.conn.receive_data(chunk);
+            assert_eq!(self.conn.pending_output().len(), before);
+            self.fed(chunk.len(), chunk.len());
+            return;
+        }
+        let mut rest = chunk;
+        loop {
+            let mut buf = self.conn.read_buffer();
+            let room = buf.capacity();
+            assert!(buf.is_empty() && room > 0, "read_buffer gave no room");
+            let n = room.min(rest.len());
+            buf.put_slice(&rest[..n]);
+            rest = &rest[n..];
+            let before = self.conn.pending_output().len();
+            self.conn.commit_read(buf);
+            assert_eq!(self.conn.pending_output().len(), before);
+            // The documented bound counts the room handed out as the read.
+            self.fed(n, room);
+            if rest.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Accounts for `n` bytes just fed in one read of `read` bytes of room.
+    fn fed(&mut self, n: usize, read: usize) {
+        if self.state != State::Closed && n > 0 {
+            self.undrained += read;
             self.undrained_reads += 1;
             let peak = match self.undrained_reads {
                 1 => &mut self.one_read_peak,

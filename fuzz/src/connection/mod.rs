@@ -19,8 +19,11 @@
 //!     arrive in the same read as the handshake head (leftover hand-off).
 //! - `seed` seeds the client's masking keys (some of them all-zero), and,
 //!   for a client set up through the handshake, bit 6 leaves the request
-//!   unwritten so that it is queued ahead of the first frames; bit 7 turns
-//!   on streaming receive, with a limit of four times the message limit.
+//!   unwritten so that it is queued ahead of the first frames; bit 5
+//!   delivers the stream through `read_buffer` and `commit_read` (each
+//!   feed in as many reads as the rooms handed out take), as the adapters
+//!   do, instead of `receive_data`; bit 7 turns on streaming receive, with
+//!   a limit of four times the message limit.
 //! - `n` two-byte operations (see [`Op`]), then everything left is the
 //!   peer's byte stream, consumed by the feed operations in order. After the
 //!   operations, the harness behaves as an adapter: it feeds the rest of the
