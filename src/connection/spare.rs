@@ -33,9 +33,12 @@ thread_local! {
 }
 
 /// An empty buffer with room for `capacity` bytes, from the cache if it has
-/// one that large (`capacity` at most [`RETAINED_BUFFER`]), else new.
+/// one and `capacity` is about the size kept (more than half of
+/// [`RETAINED_BUFFER`], at most all of it), else new. A connection with
+/// small limits asks for less and must not be handed more: its memory is
+/// bounded by them.
 pub(super) fn take(capacity: usize) -> BytesMut {
-    if capacity <= RETAINED_BUFFER {
+    if (RETAINED_BUFFER / 2 + 1..=RETAINED_BUFFER).contains(&capacity) {
         let spare = SPARE
             .try_with(|spare| spare.borrow_mut().pop())
             .ok()
@@ -107,6 +110,20 @@ mod tests {
         drop(large.split_to(1));
         give(large);
         give(BytesMut::new());
+        assert_eq!(SPARE.with(|spare| spare.borrow().len()), 0);
+    }
+
+    #[test]
+    fn a_small_request_is_not_served_from_the_cache() {
+        SPARE.with(|spare| spare.borrow_mut().clear());
+        let mut buf = BytesMut::with_capacity(RETAINED_BUFFER);
+        buf.put_u8(0);
+        drop(buf.split_to(1));
+        give(buf);
+        // A connection whose frames are at most 16 bytes asks for 30.
+        assert!(take(30).capacity() < RETAINED_BUFFER);
+        assert_eq!(SPARE.with(|spare| spare.borrow().len()), 1);
+        assert!(take(RETAINED_BUFFER).capacity() >= RETAINED_BUFFER);
         assert_eq!(SPARE.with(|spare| spare.borrow().len()), 0);
     }
 
