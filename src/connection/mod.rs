@@ -357,7 +357,7 @@ impl Connection {
     /// almost nothing; the buffers come back on the next message.
     ///
     /// Empty buffers of the small size are not freed but kept in a cache of
-    /// the thread (at most eight, 64 KiB in all), for the next connection
+    /// the thread (at most eight, 32 KiB in all), for the next connection
     /// on it that needs one: a connection that goes quiet after every
     /// message then does not allocate per message.
     pub fn release_memory(&mut self) {

@@ -12,8 +12,8 @@
 //!
 //! Only buffers that nothing else points into are kept (not one whose
 //! memory is shared with a payload handed to the application), at most
-//! [`MAX_SPARE`] per thread, each at most [`MAX_SIZE`] bytes: the cache
-//! holds at most 64 KiB per thread, whatever the number of connections.
+//! [`MAX_SPARE`] per thread, each of exactly [`KEPT_SIZE`] bytes: the cache
+//! holds at most 32 KiB per thread, whatever the number of connections.
 
 use std::cell::RefCell;
 
@@ -24,30 +24,31 @@ use super::RETAINED_BUFFER;
 /// The most buffers kept per thread.
 const MAX_SPARE: usize = 8;
 
-/// The largest buffer kept: the size buffers start at, with some slack for
-/// the allocations that align a read.
-const MAX_SIZE: usize = 2 * RETAINED_BUFFER;
+/// The size of the buffers kept: exactly the size buffers start at, so
+/// that a buffer from the cache is no larger than a new one.
+const KEPT_SIZE: usize = RETAINED_BUFFER;
 
 thread_local! {
     static SPARE: RefCell<Vec<BytesMut>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An empty buffer with room for `capacity` bytes, from the cache if it has
-/// one and `capacity` is about the size kept (more than half of
-/// [`RETAINED_BUFFER`], at most all of it), else new. A connection with
-/// small limits asks for less and must not be handed more: its memory is
-/// bounded by them.
+/// An empty buffer with room for `capacity` bytes. A request of about the
+/// kept size (more than half of it, at most all of it) gets a buffer of
+/// exactly [`KEPT_SIZE`], from the cache if it has one, else new: what a
+/// connection holds then does not depend on the connections the thread
+/// served before it (a cached buffer of twice the size once took a closed
+/// connection past its memory bound, found by the connection fuzzers). A
+/// connection with small limits asks for less and gets what it asks for:
+/// its memory is bounded by them.
 pub(super) fn take(capacity: usize) -> BytesMut {
-    if (RETAINED_BUFFER / 2 + 1..=RETAINED_BUFFER).contains(&capacity) {
-        let spare = SPARE
-            .try_with(|spare| spare.borrow_mut().pop())
-            .ok()
-            .flatten();
-        if let Some(buf) = spare {
-            return buf;
-        }
+    if !(KEPT_SIZE / 2 + 1..=KEPT_SIZE).contains(&capacity) {
+        return BytesMut::with_capacity(capacity);
     }
-    BytesMut::with_capacity(capacity)
+    SPARE
+        .try_with(|spare| spare.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| BytesMut::with_capacity(KEPT_SIZE))
 }
 
 /// Keeps `buf` for another connection on this thread if it is empty, of the
@@ -64,7 +65,7 @@ pub(super) fn give(mut buf: BytesMut) {
     if !buf.try_reclaim(buf.capacity() + 1) {
         return;
     }
-    if !(RETAINED_BUFFER..=MAX_SIZE).contains(&buf.capacity()) {
+    if buf.capacity() != KEPT_SIZE {
         return;
     }
     // During thread teardown the cache may be gone: the buffer is dropped.
@@ -104,11 +105,14 @@ mod tests {
         assert_eq!(SPARE.with(|spare| spare.borrow().len()), 0);
         assert_eq!(&payload[..], b"held");
 
-        // Too large, or never used: not kept.
-        let mut large = BytesMut::with_capacity(4 * MAX_SIZE);
-        large.put_u8(1);
-        drop(large.split_to(1));
-        give(large);
+        // Larger than the kept size (even by a doubling), or never used:
+        // not kept.
+        for size in [2 * KEPT_SIZE, 4 * KEPT_SIZE] {
+            let mut large = BytesMut::with_capacity(size);
+            large.put_u8(1);
+            drop(large.split_to(1));
+            give(large);
+        }
         give(BytesMut::new());
         assert_eq!(SPARE.with(|spare| spare.borrow().len()), 0);
     }
@@ -125,6 +129,22 @@ mod tests {
         assert_eq!(SPARE.with(|spare| spare.borrow().len()), 1);
         assert!(take(RETAINED_BUFFER).capacity() >= RETAINED_BUFFER);
         assert_eq!(SPARE.with(|spare| spare.borrow().len()), 0);
+    }
+
+    #[test]
+    fn what_a_request_gets_does_not_depend_on_the_cache() {
+        for filled in [false, true] {
+            SPARE.with(|spare| spare.borrow_mut().clear());
+            if filled {
+                let mut buf = BytesMut::with_capacity(KEPT_SIZE);
+                buf.put_u8(0);
+                drop(buf.split_to(1));
+                give(buf);
+                assert_eq!(SPARE.with(|spare| spare.borrow().len()), 1);
+            }
+            assert_eq!(take(KEPT_SIZE / 2 + 1).capacity(), KEPT_SIZE, "{filled}");
+            assert_eq!(SPARE.with(|spare| spare.borrow().len()), 0);
+        }
     }
 
     #[test]
