@@ -83,6 +83,15 @@ mod tests {
 
     use super::*;
 
+    /// An empty buffer of `capacity` bytes that has been written to and
+    /// consumed, as a connection's buffer is when it goes quiet.
+    fn emptied(capacity: usize) -> BytesMut {
+        let mut buf = BytesMut::with_capacity(capacity);
+        buf.put_u8(0);
+        drop(buf.split_to(1));
+        buf
+    }
+
     #[test]
     fn an_emptied_buffer_is_reused_and_a_shared_one_is_not() {
         // Empty the cache this test thread may have filled.
@@ -108,10 +117,7 @@ mod tests {
         // Larger than the kept size (even by a doubling), or never used:
         // not kept.
         for size in [2 * KEPT_SIZE, 4 * KEPT_SIZE] {
-            let mut large = BytesMut::with_capacity(size);
-            large.put_u8(1);
-            drop(large.split_to(1));
-            give(large);
+            give(emptied(size));
         }
         give(BytesMut::new());
         assert_eq!(SPARE.with(|spare| spare.borrow().len()), 0);
@@ -120,10 +126,7 @@ mod tests {
     #[test]
     fn a_small_request_is_not_served_from_the_cache() {
         SPARE.with(|spare| spare.borrow_mut().clear());
-        let mut buf = BytesMut::with_capacity(RETAINED_BUFFER);
-        buf.put_u8(0);
-        drop(buf.split_to(1));
-        give(buf);
+        give(emptied(RETAINED_BUFFER));
         // A connection whose frames are at most 16 bytes asks for 30.
         assert!(take(30).capacity() < RETAINED_BUFFER);
         assert_eq!(SPARE.with(|spare| spare.borrow().len()), 1);
@@ -136,10 +139,7 @@ mod tests {
         for filled in [false, true] {
             SPARE.with(|spare| spare.borrow_mut().clear());
             if filled {
-                let mut buf = BytesMut::with_capacity(KEPT_SIZE);
-                buf.put_u8(0);
-                drop(buf.split_to(1));
-                give(buf);
+                give(emptied(KEPT_SIZE));
                 assert_eq!(SPARE.with(|spare| spare.borrow().len()), 1);
             }
             assert_eq!(take(KEPT_SIZE / 2 + 1).capacity(), KEPT_SIZE, "{filled}");
@@ -151,10 +151,7 @@ mod tests {
     fn the_cache_is_bounded() {
         SPARE.with(|spare| spare.borrow_mut().clear());
         for _ in 0..3 * MAX_SPARE {
-            let mut buf = BytesMut::with_capacity(RETAINED_BUFFER);
-            buf.put_u8(0);
-            drop(buf.split_to(1));
-            give(buf);
+            give(emptied(RETAINED_BUFFER));
         }
         assert_eq!(SPARE.with(|spare| spare.borrow().len()), MAX_SPARE);
         SPARE.with(|spare| spare.borrow_mut().clear());
