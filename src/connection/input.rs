@@ -112,7 +112,8 @@ impl Input {
     /// buffer grows past one frame (plus its header) but by amortized
     /// doubling. With a large frame in progress it is about the bytes
     /// missing from that frame, so a read carries little of the next one
-    /// (which would have to be moved later).
+    /// (which would have to be moved later); after a large frame, before
+    /// the next header, it is room for one more frame of that size.
     pub(super) fn read_space(&mut self, frame: Option<usize>, max_frame_size: usize) -> BytesMut {
         let frame_bound = max_frame_size.saturating_add(MAX_HEADER_LEN);
         let (input, want, large) = if !self.next.is_empty() {
@@ -127,6 +128,18 @@ impl Input {
                         missing.saturating_add(READ_PAST_FRAME).min(RETAINED_INPUT),
                         true,
                     )
+                }
+                None if self.last_frame > super::RETAINED_BUFFER
+                    && self.buf.len() < MAX_HEADER_LEN =>
+                {
+                    // The next frame's header is not here yet. Peers tend to
+                    // send frames of one size, so after a large frame the
+                    // read is sized for another like it: the whole frame then
+                    // arrives in one read, into the buffer it is handed out
+                    // from, instead of a small read whose bytes are moved
+                    // into that buffer and a second read for the rest.
+                    let room = self.last_frame + MAX_HEADER_LEN + READ_PAST_FRAME;
+                    (room.min(RETAINED_INPUT), true)
                 }
                 _ => (self.read_room.max(super::RETAINED_BUFFER), false),
             };
@@ -453,6 +466,55 @@ mod tests {
         drop(payloads);
         conn.release_memory();
         assert_eq!(conn.memory_usage(), 0);
+    }
+
+    /// Reads one frame that arrives alone (as an echo client's message
+    /// does) into a single `read_buffer`, which must have room for all of
+    /// it; returns the payload and whether it was handed out from where it
+    /// was read (not moved).
+    fn read_alone(conn: &mut Connection, len: usize) -> (bytes::Bytes, bool) {
+        let whole = frame(len);
+        let mut buf = conn.read_buffer();
+        assert!(
+            buf.capacity() >= whole.len(),
+            "room {} for {}",
+            buf.capacity(),
+            whole.len()
+        );
+        let start = buf.spare_capacity_mut().as_ptr() as usize;
+        buf.put_slice(&whole);
+        conn.commit_read(buf);
+        let Some(Event::Message(Message::Binary(payload))) = conn.next_event().unwrap() else {
+            panic!("no message");
+        };
+        assert_eq!(payload.len(), len);
+        let in_place = payload.as_ptr() as usize == start + whole.len() - len;
+        (payload, in_place)
+    }
+
+    #[test]
+    fn after_a_large_frame_the_next_one_like_it_arrives_in_one_read() {
+        let mut conn = Connection::new(Role::Server, Config::default());
+        // The first large frame takes a small read and then the rest.
+        let (payloads, _) = feed(&mut conn, &frame(20_000));
+        assert_eq!(payloads.len(), 1);
+        drop(payloads);
+        for len in [20_000, 20_000, 19_000] {
+            let (_payload, in_place) = read_alone(&mut conn, len);
+            assert!(in_place, "a {len}-byte payload was moved");
+        }
+        // A small message makes the room fall back to small reads.
+        read_alone(&mut conn, 100);
+        assert!(conn.read_buffer().capacity() < 20_000);
+    }
+
+    #[test]
+    fn the_read_sized_by_the_last_frame_is_bounded() {
+        let mut conn = Connection::new(Role::Server, Config::default());
+        let (payloads, _) = feed(&mut conn, &frame(1 << 20));
+        assert_eq!(payloads.len(), 1);
+        let room = conn.read_buffer().capacity();
+        assert!((64 << 10..=256 << 10).contains(&room), "room {room}");
     }
 
     #[test]

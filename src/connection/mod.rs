@@ -330,8 +330,9 @@ impl Connection {
     /// With the call order above it stays within
     /// [`Config::max_frame_size`] + [`Config::max_message_size`] plus twice
     /// the size of one `receive_data` call (or of the room
-    /// [`read_buffer`](Self::read_buffer) hands out: at most 64 KiB, or what
-    /// a large frame in progress misses plus 256 bytes), a 14-byte frame
+    /// [`read_buffer`](Self::read_buffer) hands out: at most 64 KiB, what a
+    /// large frame in progress misses plus 256 bytes, or, after a large
+    /// frame, room for one more of its size, up to 256 KiB), a 14-byte frame
     /// header (and up to 64 bytes that align the reads of a buffer of 16 KiB
     /// or more), the output queued and, on a connection receiving a stream of large
     /// frames, one spare receive buffer of at most 256 KiB that is reused
