@@ -113,8 +113,8 @@ impl Connection {
     /// The buffer is empty, with spare capacity (at least a few KiB, what
     /// the frame in progress is missing, or after a large frame room for
     /// the next one of its size, so that an echoed message of 64 KiB takes
-    /// one read) sized by the connection's memory policy: read at most `capacity()` bytes into it, without
-    /// zero-filling it first — `tokio::io::AsyncReadExt::read_buf` does
+    /// one read) sized by the connection's memory policy: read at most
+    /// `capacity()` bytes into it, without zero-filling it first — `tokio::io::AsyncReadExt::read_buf` does
     /// that, or `bytes::BufMut::put_slice` for bytes already in hand. A
     /// reader that can only fill an initialized slice can `resize` it to
     /// its capacity with zeros and `truncate` it to the count read.
